@@ -1,0 +1,83 @@
+"""The API base: flask-smorest at /api/v1 with problem+json errors and SQL pagination."""
+
+from __future__ import annotations
+
+import http
+
+from flask import Flask
+from flask_smorest import Api, Page
+from flask_smorest.utils import prepare_response
+from marshmallow import Schema, fields
+from sqlalchemy import func, select
+from sqlalchemy.sql import Select
+
+from .db import request_session
+from .errors import PROBLEM_JSON, handle_http_exception
+
+API_PREFIX = "/api/v1"
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details."""
+
+    type = fields.String(metadata={"description": "A URI identifying the kind of problem; about:blank when only the status says it"})
+    title = fields.String(metadata={"description": "Short summary of the status"})
+    status = fields.Integer(metadata={"description": "HTTP status"})
+    detail = fields.String(metadata={"description": "What went wrong and what to do about it"})
+    instance = fields.String(metadata={"description": "The path of the request"})
+    request_id = fields.String(metadata={"description": "Quote this when reporting a problem"})
+    errors = fields.List(fields.Dict(), metadata={"description": "For invalid input: [{field, message}]"})
+
+
+class ProblemApi(Api):
+    ERROR_SCHEMA = ProblemSchema
+
+    def handle_http_exception(self, error):
+        return handle_http_exception(error)
+
+    def _register_responses(self):
+        # flask-smorest documents errors as application/json; ours are problem+json.
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+                prepare_response(response, self.spec, PROBLEM_JSON)
+            self.spec.components.response(status.name, response, lazy=True)
+        default = {"description": "Error (problem details)", "schema": self.ERROR_SCHEMA}
+        prepare_response(default, self.spec, PROBLEM_JSON)
+        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, default, lazy=True)
+
+
+class SelectPage(Page):
+    """Paginates a SQLAlchemy select in the request's session: counts it, then fetches one page."""
+
+    collection: Select
+
+    @property
+    def items(self):
+        if self.page_params.first_item >= self.page_params.item_count:
+            return []  # also keeps absurd page numbers from overflowing PostgreSQL's OFFSET
+        page = self.collection.offset(self.page_params.first_item).limit(self.page_params.page_size)
+        return request_session().scalars(page).all()
+
+    @property
+    def item_count(self):
+        counting = select(func.count()).select_from(self.collection.order_by(None).subquery())
+        return request_session().scalar(counting)
+
+
+def init_api(app: Flask) -> ProblemApi:
+    app.config.update(
+        API_TITLE="Siaga112",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX=API_PREFIX,
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="/static/vendor/swagger-ui/",
+    )
+    api = ProblemApi(app, spec_kwargs={
+        "info": {"description": "Siaga112: the hosted platform of Indonesia's regional 112 call centres. "
+                                "Errors are application/problem+json (RFC 9457)."},
+    })
+    return api

@@ -1,0 +1,101 @@
+"""Settings, read only from SIAGA_* environment variables.
+
+Every variable is listed in VARIABLES with its default and meaning; the
+README's configuration table is the same list.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+VARIABLES = {
+    "SIAGA_DATA_DIR": ("./var", "Folder for the embedded PostgreSQL and Redis, generated secrets and uploads."),
+    "SIAGA_DATABASE_URL": ("", "PostgreSQL server to use, as a user that may create roles (e.g. `postgresql:///siaga112`). "
+                           "Empty: an embedded server in SIAGA_DATA_DIR/pg."),
+    "SIAGA_REDIS_URL": ("", "Redis to use (e.g. `redis://127.0.0.1:6379/0`). Empty: an embedded Redis in SIAGA_DATA_DIR."),
+    "SIAGA_HOST": ("127.0.0.1", "Address `siaga112 up` binds the web server to."),
+    "SIAGA_PORT": ("8112", "Port `siaga112 up` serves on."),
+    "SIAGA_WEB_WORKERS": ("2", "gunicorn worker processes started by `siaga112 up`."),
+    "SIAGA_SECRET_KEY": ("", "Flask secret key. Empty: generated once into SIAGA_DATA_DIR/secrets."),
+    "SIAGA_DATABASE_APP_PASSWORD": ("", "Password of the runtime database role. Empty: generated once into SIAGA_DATA_DIR/secrets."),
+    "SIAGA_DATABASE_OWNER_PASSWORD": ("", "Password of the owner (migration) role. Empty: generated once into SIAGA_DATA_DIR/secrets."),
+    "SIAGA_LOG_LEVEL": ("INFO", "Log level of the JSON logs (DEBUG, INFO, WARNING, ERROR)."),
+    "SIAGA_OUTBOX_INTERVAL": ("10", "Seconds between two relays of pending outbox events by rq cron."),
+}
+
+
+class ConfigError(ValueError):
+    """A SIAGA_* variable holds a value the platform cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    redis_url: str
+    host: str
+    port: int
+    web_workers: int
+    secret_key: str
+    database_app_password: str
+    database_owner_password: str
+    log_level: str
+    outbox_interval: int
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if env is None else env
+
+        def get(name: str) -> str:
+            return env.get(name, "").strip() or VARIABLES[name][0]
+
+        return cls(
+            data_dir=Path(get("SIAGA_DATA_DIR")).expanduser().resolve(),
+            database_url=get("SIAGA_DATABASE_URL"),
+            redis_url=get("SIAGA_REDIS_URL"),
+            host=get("SIAGA_HOST"),
+            port=_integer(get, "SIAGA_PORT", 1, 65535),
+            web_workers=_integer(get, "SIAGA_WEB_WORKERS", 1, 64),
+            secret_key=get("SIAGA_SECRET_KEY"),
+            database_app_password=get("SIAGA_DATABASE_APP_PASSWORD"),
+            database_owner_password=get("SIAGA_DATABASE_OWNER_PASSWORD"),
+            log_level=_choice(get, "SIAGA_LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR")),
+            outbox_interval=_integer(get, "SIAGA_OUTBOX_INTERVAL", 1, 3600),
+        )
+
+    def env(self) -> dict[str, str]:
+        """These settings as SIAGA_* variables, for child processes."""
+        return {
+            "SIAGA_DATA_DIR": str(self.data_dir),
+            "SIAGA_DATABASE_URL": self.database_url,
+            "SIAGA_REDIS_URL": self.redis_url,
+            "SIAGA_HOST": self.host,
+            "SIAGA_PORT": str(self.port),
+            "SIAGA_WEB_WORKERS": str(self.web_workers),
+            "SIAGA_SECRET_KEY": self.secret_key,
+            "SIAGA_DATABASE_APP_PASSWORD": self.database_app_password,
+            "SIAGA_DATABASE_OWNER_PASSWORD": self.database_owner_password,
+            "SIAGA_LOG_LEVEL": self.log_level,
+            "SIAGA_OUTBOX_INTERVAL": str(self.outbox_interval),
+        }
+
+
+def _integer(get, name: str, low: int, high: int) -> int:
+    raw = get(name)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _choice(get, name: str, choices: tuple[str, ...]) -> str:
+    value = get(name).upper()
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value

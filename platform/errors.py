@@ -1,0 +1,92 @@
+"""Every error as application/problem+json (RFC 9457); an HTML page for people in a browser."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed, NotFound
+
+log = logging.getLogger(__name__)
+PROBLEM_JSON = "application/problem+json"
+
+
+def _detail(error: HTTPException) -> str:
+    data = getattr(error, "data", None) or {}
+    if data.get("message"):
+        return str(data["message"])
+    if isinstance(error, MethodNotAllowed):
+        allowed = ", ".join(sorted(error.valid_methods or ()))
+        return f"{request.method} is not allowed on {request.path}; use one of: {allowed}."
+    if isinstance(error, NotFound) and error.description == NotFound.description:
+        return f"There is nothing at {request.path}. Check the address; the API is described at /api/v1/docs."
+    return error.description or error.name
+
+
+def _field_errors(messages, prefix: str = "") -> list[dict[str, str]]:
+    """Flatten webargs/marshmallow messages ({'query': {'kind': ['…']}}) into [{field, message}]."""
+    if isinstance(messages, dict):
+        found = []
+        for key, value in messages.items():
+            name = str(key) if not prefix else f"{prefix}.{key}"
+            found.extend(_field_errors(value, name))
+        return found
+    if isinstance(messages, (list, tuple)) and all(isinstance(m, str) for m in messages):
+        return [{"field": prefix, "message": message} for message in messages]
+    if isinstance(messages, (list, tuple)):
+        return [found for item in messages for found in _field_errors(item, prefix)]
+    return [{"field": prefix, "message": str(messages)}]
+
+
+def problem(error: HTTPException):
+    """The problem+json response for an HTTP error, with its headers (Allow on 405)."""
+    body = {
+        "type": "about:blank",
+        "title": error.name,
+        "status": error.code,
+        "detail": _detail(error),
+        "instance": request.path,
+    }
+    if getattr(g, "request_id", None):
+        body["request_id"] = g.request_id
+    data = getattr(error, "data", None) or {}
+    messages = data.get("errors") or data.get("messages")
+    if messages:
+        body["errors"] = _field_errors(messages)
+        fields = ", ".join(sorted({e["field"] for e in body["errors"]}))
+        body["detail"] = data.get("message") or f"Some input is not valid: {fields}. See `errors` for what to change."
+    response = jsonify(body)
+    response.status_code = error.code
+    response.mimetype = PROBLEM_JSON
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    response.headers.update(data.get("headers") or {})
+    return response
+
+
+def _wants_html() -> bool:
+    if request.path.startswith("/api/") or request.path.startswith("/oauth/"):
+        return False
+    best = request.accept_mimetypes.best_match(["text/html", "application/json", PROBLEM_JSON])
+    return best == "text/html"
+
+
+def handle_http_exception(error: HTTPException):
+    if error.code is None or error.code < 400:
+        return error
+    if _wants_html():
+        page = render_template("error.html", error=error, detail=_detail(error)), error.code
+        return page[0], error.code, [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+    return problem(error)
+
+
+def handle_unexpected(error: Exception):
+    log.exception("unhandled error")
+    return handle_http_exception(InternalServerError(
+        "Something went wrong on our side. It has been logged; quote the request id when you report it."))
+
+
+def init_errors(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,1 @@
+"""Background work: rq queues, the outbox relay, the worker and rq cron."""

@@ -1,0 +1,28 @@
+"""What a worker process needs, built once per process from the SIAGA_* environment."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from redis import Redis
+
+from ..config import Settings
+from ..db import Database, database_urls
+from .queues import redis_connection
+
+
+@cache
+def job_settings() -> Settings:
+    return Settings.from_env()
+
+
+@cache
+def job_database() -> Database:
+    return Database(database_urls(job_settings()).runtime)
+
+
+def job_redis() -> Redis:
+    from ..embedded import EmbeddedRedis
+
+    settings = job_settings()
+    return redis_connection(settings.redis_url or EmbeddedRedis(settings.data_dir).url)
