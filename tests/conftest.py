@@ -1,0 +1,151 @@
+"""Real PostgreSQL and Redis for every test: embedded by default, the machine's own by URL.
+
+SIAGA_TEST_DATABASE_URL (a superuser URL, e.g. postgresql:///test) and
+SIAGA_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/0) point the suite at
+external servers. Either way each run works in a database of its own, made
+and dropped here, with its own owner and runtime roles.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+from sqlalchemy.engine import make_url
+
+from siaga112.platform.config import Settings
+from siaga112.platform.db import Database, DatabaseUrls, bootstrap, database_urls
+from siaga112.platform.embedded import EmbeddedRedis, start_postgres, stop_postgres
+from siaga112.platform.jobs.queues import redis_connection
+
+SERVICE_FIXTURES = {"services", "app", "client", "database", "owner_database", "redis", "fresh_database"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if SERVICE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.services)
+
+
+def make_data_dir(prefix: str = "siaga-test-") -> Path:
+    # Under /tmp and world-traversable: pgserver runs postgres as its own user when we are root,
+    # and pytest's tmp_path (under a 0700 folder) would be out of its reach.
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+    path.chmod(0o755)
+    return path
+
+
+@dataclass
+class Services:
+    data_dir: Path
+    server_url: str  # superuser URL of the server, any database
+    redis_url: str
+    env: dict[str, str]
+    urls: DatabaseUrls
+
+    def new_database(self, name: str) -> DatabaseUrls:
+        admin = make_url(self.server_url).set(database=name).render_as_string(hide_password=False)
+        settings = Settings.from_env({**self.env, "SIAGA_DATABASE_URL": admin})
+        urls = database_urls(settings)
+        bootstrap(urls)
+        return urls
+
+    def drop_database(self, urls: DatabaseUrls) -> None:
+        maintenance = make_url(urls.admin).set(database="postgres").render_as_string(hide_password=False)
+        with psycopg.connect(maintenance, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(urls.database)))
+            for role in (urls.runtime_role, urls.owner_role):
+                conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+
+
+@pytest.fixture(scope="session")
+def services():
+    from siaga112.platform.migrate import upgrade
+    from siaga112.platform.regions.service import sync_regions
+
+    data_dir = make_data_dir()
+    server_url = os.environ.get("SIAGA_TEST_DATABASE_URL") or start_postgres(data_dir)
+    embedded_redis = None
+    redis_url = os.environ.get("SIAGA_TEST_REDIS_URL")
+    if not redis_url:
+        embedded_redis = EmbeddedRedis(data_dir)
+        redis_url = embedded_redis.start()
+    redis_connection(redis_url).flushdb()
+
+    env = {"SIAGA_DATA_DIR": str(data_dir), "SIAGA_REDIS_URL": redis_url, "SIAGA_LOG_LEVEL": "WARNING"}
+    name = f"siaga_test_{uuid.uuid4().hex[:8]}"
+    env["SIAGA_DATABASE_URL"] = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    provisional = Services(data_dir, server_url, redis_url, env, urls=None)  # type: ignore[arg-type]
+    urls = provisional.new_database(name)
+    provisional.urls = urls
+    upgrade(urls.owner)
+    owner = Database(urls.owner, pool_size=1)
+    with owner.transaction() as session:
+        sync_regions(session)
+    owner.dispose()
+
+    # Jobs run in-process in tests (rq's SimpleWorker) and read their settings from the environment.
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    try:
+        yield provisional
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        provisional.drop_database(urls)
+        if embedded_redis:
+            embedded_redis.stop()
+        stop_postgres(data_dir)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def app(services):
+    from siaga112.platform.app import create_app
+
+    application = create_app(services.env)
+    application.config["TESTING"] = True
+    return application
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def database(app):
+    """The runtime role's database, as the app uses it."""
+    from siaga112.platform.db import app_database
+
+    return app_database(app)
+
+
+@pytest.fixture(scope="session")
+def owner_database(services):
+    owner = Database(services.urls.owner, pool_size=1)
+    yield owner
+    owner.dispose()
+
+
+@pytest.fixture
+def redis(services):
+    return redis_connection(services.redis_url)
+
+
+@pytest.fixture
+def fresh_database(services):
+    """An empty database with its own roles, dropped afterwards."""
+    urls = services.new_database(f"siaga_fresh_{uuid.uuid4().hex[:8]}")
+    yield urls
+    services.drop_database(urls)
