@@ -5,7 +5,7 @@ from __future__ import annotations
 import http
 
 from flask import Flask
-from flask_smorest import Api, Page
+from flask_smorest import Api, Blueprint, Page
 from flask_smorest.utils import prepare_response
 from marshmallow import Schema, fields
 from sqlalchemy import func, select
@@ -64,6 +64,27 @@ class SelectPage(Page):
     def item_count(self):
         counting = select(func.count()).select_from(self.collection.order_by(None).subquery())
         return request_session().scalar(counting)
+
+
+PAGINATION_METADATA = {
+    "type": "object",
+    "properties": {name: {"type": "integer"} for name in
+                   ("total", "total_pages", "first_page", "last_page", "page", "previous_page", "next_page")},
+}
+
+
+class ApiBlueprint(Blueprint):
+    """flask-smorest's Blueprint, documenting X-Pagination as the JSON it is.
+
+    flask-smorest documents it with a bare object schema, which OpenAPI reads as
+    a comma-separated header; clients and schemathesis then misparse it.
+    """
+
+    def _document_pagination_metadata(self, spec, resp_doc):
+        resp_doc.setdefault("headers", {})[self.PAGINATION_HEADER_NAME] = {
+            "description": "Pagination metadata (JSON)",
+            "content": {"application/json": {"schema": PAGINATION_METADATA}},
+        }
 
 
 def init_api(app: Flask) -> ProblemApi:

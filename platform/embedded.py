@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 log = logging.getLogger(__name__)
 
@@ -91,9 +93,13 @@ class EmbeddedRedis:
     def url(self) -> str:
         return f"unix://{self.socket}"
 
+    def _client(self, timeout: float) -> redis.Redis:
+        # No retries: redis-py's default backoff turns "not running" into seconds of waiting.
+        return redis.Redis(unix_socket_path=str(self.socket), socket_timeout=timeout, retry=Retry(NoBackoff(), 0))
+
     def _answers(self) -> bool:
         try:
-            return bool(redis.Redis(unix_socket_path=str(self.socket), socket_timeout=1).ping())
+            return bool(self._client(1).ping())
         except (redis.ConnectionError, redis.TimeoutError, OSError):
             return False
 
@@ -136,7 +142,10 @@ class EmbeddedRedis:
         if not self.started_here:
             return
         try:
-            redis.Redis(unix_socket_path=str(self.socket), socket_timeout=5).shutdown(save=True)
+            self._client(30).shutdown(save=True)
         except (redis.ConnectionError, OSError):
             pass  # shutdown closes the connection under us
+        deadline = time.monotonic() + 10
+        while self._answers() and time.monotonic() < deadline:
+            time.sleep(0.05)
         self.started_here = False

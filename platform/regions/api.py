@@ -1,12 +1,12 @@
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
-from ..api import SelectPage
+from ..api import ApiBlueprint, SelectPage
 from ..db import request_session
 from . import service
 from .schemas import RegionQuerySchema, RegionSchema
 
-blp = Blueprint("regions", __name__, url_prefix="/api/v1/regions",
+blp = ApiBlueprint("regions", __name__, url_prefix="/api/v1/regions",
                 description="The public registry of Indonesia's 514 kabupaten and kota.")
 
 

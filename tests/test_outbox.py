@@ -1,0 +1,93 @@
+"""The outbox: events are written with the change and reach rq once, even across a Redis outage."""
+
+import pytest
+from redis import Redis
+from rq import SimpleWorker
+from sqlalchemy import select
+
+from siaga112.platform.db import Database
+from siaga112.platform.embedded import EmbeddedRedis
+from siaga112.platform.jobs.events import on
+from siaga112.platform.jobs.models import OutboxEvent
+from siaga112.platform.jobs.outbox import emit, process_event, relay_after_commit, relay_pending
+from siaga112.platform.jobs.queues import OUTBOX, queue
+from tests.conftest import make_data_dir
+
+handled: list[dict] = []
+
+
+@on("test.outage")
+def remember(session, payload):
+    handled.append(payload)
+
+
+@pytest.fixture
+def restartable_redis():
+    """A Redis of our own that the test may stop and start, whatever server the suite uses."""
+    server = EmbeddedRedis(make_data_dir("siaga-redis-"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def runtime_database(services):
+    database = Database(services.urls.runtime, pool_size=1)
+    yield database
+    database.dispose()
+
+
+def _event(database, event_id):
+    with database.transaction() as session:
+        return session.get(OutboxEvent, event_id)
+
+
+def test_event_written_while_redis_is_down_is_delivered_once_when_it_is_back(runtime_database, restartable_redis):
+    connection = Redis.from_url(restartable_redis.url, socket_connect_timeout=1)
+    relay_after_commit(runtime_database, lambda: connection)
+    restartable_redis.stop()
+    handled.clear()
+
+    with runtime_database.transaction() as session:  # commits although Redis is down
+        event_id = emit(session, "test.outage", {"call": 1}).id
+    assert _event(runtime_database, event_id).relayed_at is None
+
+    restartable_redis.start()
+    assert relay_pending(runtime_database, connection) >= 1
+    assert relay_pending(runtime_database, connection) == 0  # relayed events are not sent twice
+    SimpleWorker([queue(OUTBOX, connection)], connection=connection).work(burst=True)
+
+    event = _event(runtime_database, event_id)
+    assert handled == [{"call": 1}]
+    assert event.processed_at is not None and event.deliveries == 1
+    # A duplicate job (a relay that crashed after enqueueing) does not run the handlers again.
+    assert process_event(runtime_database, event_id) is False
+    assert handled == [{"call": 1}]
+
+
+def test_event_is_relayed_at_commit_when_redis_answers(runtime_database, restartable_redis):
+    connection = Redis.from_url(restartable_redis.url)
+    relay_after_commit(runtime_database, lambda: connection)
+    with runtime_database.transaction() as session:
+        event_id = emit(session, "test.outage", {"call": 2}).id
+    assert _event(runtime_database, event_id).relayed_at is not None
+    assert f"outbox-{event_id}" in queue(OUTBOX, connection).job_ids
+
+
+def test_rolled_back_change_leaves_no_event(runtime_database):
+    with pytest.raises(RuntimeError):
+        with runtime_database.transaction() as session:
+            emit(session, "test.outage", {"call": 3})
+            raise RuntimeError("the change failed")
+    with runtime_database.transaction() as session:
+        payloads = session.scalars(select(OutboxEvent.payload).where(OutboxEvent.topic == "test.outage")).all()
+    assert {"call": 3} not in payloads
+
+
+def test_cron_configuration_registers_the_relay():
+    from rq import cron
+
+    import siaga112.platform.jobs.cron  # noqa: F401  (registers through rq.cron.register)
+
+    scheduler = cron.create_cron(connection=None)
+    assert [job.func_name for job in scheduler.get_jobs()] == ["siaga112.platform.jobs.outbox.relay_outbox"]
