@@ -15,6 +15,8 @@ from setuptools.command.build_py import build_py
 ROOTS = {"platform": "siaga112.platform", "tenants": "siaga112.tenants",
          "onboarding": "siaga112.onboarding", "migrations": "siaga112.migrations"}
 HERE = Path(__file__).parent
+DATA_FOLDERS = {"templates", "static", "translations"}
+PACKAGE_DATA = ["templates/**/*", "static/**/*", "translations/*/LC_MESSAGES/*"]
 
 
 def mapped_packages():
@@ -23,7 +25,8 @@ def mapped_packages():
         packages.append(name)
         package_dir[name] = folder
         for sub in find_namespace_packages(where=folder, exclude=["*__pycache__*"]):
-            if (HERE / folder / sub.replace(".", "/")).is_dir() and not sub.startswith(("templates", "static", "translations")):
+            # Folders of templates, static files and catalogues are package data, at any depth (regions/templates/…).
+            if (HERE / folder / sub.replace(".", "/")).is_dir() and not DATA_FOLDERS & set(sub.split(".")):
                 packages.append(f"{name}.{sub}")
     return packages, package_dir
 
@@ -49,7 +52,7 @@ packages, package_dir = mapped_packages()
 setup(
     packages=packages,
     package_dir=package_dir,
-    package_data={name: ["templates/**/*", "static/**/*", "translations/*/LC_MESSAGES/*", "*.mako", "versions/*.py"]
-                  for name in ROOTS.values()},
+    # Every package may carry templates/static/translations of its own (siaga112.platform.regions does).
+    package_data={name: [*PACKAGE_DATA, "*.mako", "versions/*.py"] for name in packages},
     cmdclass={"build_py": BuildWithCatalogues},
 )

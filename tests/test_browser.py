@@ -1,0 +1,140 @@
+"""The home page in a real browser: Debian's Chromium driven by Playwright, the real app served over HTTP."""
+
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+from werkzeug.serving import make_server
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "test-results"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture(scope="module")
+def live_server(app):
+    """The session's app on 127.0.0.1 and a free port, from a background thread."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing; the browser tests drive Debian's Chromium. "
+                    "Install it with: apt-get install -y chromium", pytrace=False)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def open_page(browser, live_server, **context_options) -> tuple[Page, list[str]]:
+    """A fresh context (no language cookie) and the list its page's errors land in."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server, **context_options)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    page.on("console", lambda message: problems.append(f"console {message.type}: {message.text}")
+            if message.type == "error" else None)
+    page.on("response", lambda response: problems.append(f"HTTP {response.status} {response.url}")
+            if response.status >= 400 else None)
+    page.on("requestfailed", lambda request: problems.append(f"failed {request.url}: {request.failure}"))
+    return page, problems
+
+
+def rows(page: Page):
+    return page.locator("#results tr[data-region]")
+
+
+def expect_both_pekalongan_only(page: Page) -> None:
+    expect(rows(page)).to_have_count(2)
+    expect(rows(page).filter(has_text="Kota Pekalongan")).to_have_count(1)
+    expect(rows(page).filter(has_text="Kabupaten Pekalongan")).to_have_count(1)
+    expect(page.get_by_text("Kota Metro")).to_have_count(0)
+
+
+def test_search_and_switch_language(browser, live_server):
+    page, problems = open_page(browser, live_server)
+    try:
+        page.goto("/")
+        expect(page.locator("html")).to_have_attribute("lang", "id")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Layanan darurat 112 di seluruh Indonesia")
+        expect(rows(page)).to_have_count(514)
+        expect(page.locator("section.province")).to_have_count(38)
+        expect(page.get_by_text("Kota Metro")).to_be_visible()
+
+        search = page.get_by_role("searchbox", name="Cari daerah")
+        expect(search).to_have_attribute("placeholder", "Cari kabupaten atau kota, misalnya Pekalongan")
+        search.fill("Pekalongan")
+        search.press("Enter")
+        expect_both_pekalongan_only(page)
+        expect(page.get_by_role("status")).to_have_text("2 dari 514 daerah sesuai dengan “Pekalongan”.")
+        expect(page).to_have_url(re.compile(r"/\?q=Pekalongan$"))  # HTMX pushed the search into the address
+
+        page.get_by_role("link", name="English").click()
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        expect(page.get_by_role("heading", level=1)).to_have_text("112 emergency service across Indonesia")
+        expect(page.get_by_role("button", name="Search")).to_be_visible()
+        expect_both_pekalongan_only(page)  # the switch came back to the same search
+        expect(page.get_by_role("status")).to_have_text("2 of 514 regions match “Pekalongan”.")
+        expect(rows(page).first.locator(".status")).to_have_text("Not onboarded")
+        expect(page.get_by_role("link", name="English")).to_have_count(0)
+
+        page.get_by_role("link", name="Bahasa Indonesia").click()
+        expect(page.locator("html")).to_have_attribute("lang", "id")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Layanan darurat 112 di seluruh Indonesia")
+        expect(page.get_by_role("button", name="Cari")).to_be_visible()
+        expect_both_pekalongan_only(page)
+        expect(rows(page).first.locator(".status")).to_have_text("Belum bergabung")
+
+        search = page.get_by_role("searchbox", name="Cari daerah")
+        expect(search).to_have_value("Pekalongan")
+        search.fill("Atlantis")  # live search, no Enter
+        expect(rows(page)).to_have_count(0)
+        expect(page.get_by_text("Tidak ada daerah yang sesuai dengan “Atlantis”.")).to_be_visible()
+        search.fill("Pekalongan")
+        expect_both_pekalongan_only(page)
+
+        RESULTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(RESULTS / "home.png"), full_page=True)
+        assert problems == []
+    finally:
+        page.context.close()
+
+
+def test_search_works_without_javascript(browser, live_server):
+    page, problems = open_page(browser, live_server, java_script_enabled=False)
+    try:
+        page.goto("/")
+        search = page.get_by_role("searchbox", name="Cari daerah")
+        search.fill("Pekalongan")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Cari").click()
+        expect(page).to_have_url(re.compile(r"/\?q=Pekalongan$"))
+        expect_both_pekalongan_only(page)
+
+        page.get_by_role("link", name="English").click()
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        expect_both_pekalongan_only(page)
+        assert problems == []
+    finally:
+        page.context.close()
