@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -83,10 +84,11 @@ def sync() -> None:
 def _sync_regions(settings: Settings):
     from .db import Database
     from .regions.service import sync_regions
+    from .tenancy.context import PUBLIC
 
     database = Database(_prepared_urls(settings).owner, pool_size=1)
     try:
-        with database.transaction() as session:
+        with database.transaction(PUBLIC) as session:
             return sync_regions(session)
     finally:
         database.dispose()
@@ -155,6 +157,8 @@ def up(host: str | None, port: int | None) -> None:
 
     settings = _settings()
     settings = replace(settings, host=host or settings.host, port=port or settings.port)
+    if not os.environ.get("SIAGA_PUBLIC_URL"):
+        settings = replace(settings, public_url=f"http://{settings.host}:{settings.port}")
     configure_logging(settings.log_level)
     raise_stop_on_signals()
     embedded_redis = None if settings.redis_url else EmbeddedRedis(settings.data_dir)

@@ -22,6 +22,11 @@ VARIABLES = {
     "SIAGA_SECRET_KEY": ("", "Flask secret key. Empty: generated once into SIAGA_DATA_DIR/secrets."),
     "SIAGA_DATABASE_APP_PASSWORD": ("", "Password of the runtime database role. Empty: generated once into SIAGA_DATA_DIR/secrets."),
     "SIAGA_DATABASE_OWNER_PASSWORD": ("", "Password of the owner (migration) role. Empty: generated once into SIAGA_DATA_DIR/secrets."),
+    "SIAGA_PUBLIC_URL": ("", "The address people and clients reach Siaga112 at (the OAuth issuer), e.g. "
+                         "`https://siaga112.go.id`. Empty: http://SIAGA_HOST:SIAGA_PORT."),
+    "SIAGA_JWT_KEY": ("", "PEM private key (RSA) that signs access and ID tokens. Empty: generated once into "
+                      "SIAGA_DATA_DIR/secrets."),
+    "SIAGA_ACCESS_TOKEN_TTL": ("300", "Lifetime of access tokens in seconds (short: roles are read when a token is issued)."),
     "SIAGA_LOG_LEVEL": ("INFO", "Log level of the JSON logs (DEBUG, INFO, WARNING, ERROR)."),
     "SIAGA_OUTBOX_INTERVAL": ("10", "Seconds between two relays of pending outbox events by rq cron."),
 }
@@ -44,6 +49,9 @@ class Settings:
     database_owner_password: str
     log_level: str
     outbox_interval: int
+    public_url: str
+    jwt_key: str
+    access_token_ttl: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -64,6 +72,9 @@ class Settings:
             database_owner_password=get("SIAGA_DATABASE_OWNER_PASSWORD"),
             log_level=_choice(get, "SIAGA_LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR")),
             outbox_interval=_integer(get, "SIAGA_OUTBOX_INTERVAL", 1, 3600),
+            public_url=(get("SIAGA_PUBLIC_URL") or f"http://{get('SIAGA_HOST')}:{get('SIAGA_PORT')}").rstrip("/"),
+            jwt_key=get("SIAGA_JWT_KEY"),
+            access_token_ttl=_integer(get, "SIAGA_ACCESS_TOKEN_TTL", 30, 3600),
         )
 
     def env(self) -> dict[str, str]:
@@ -78,8 +89,16 @@ class Settings:
             "SIAGA_SECRET_KEY": self.secret_key,
             "SIAGA_DATABASE_APP_PASSWORD": self.database_app_password,
             "SIAGA_DATABASE_OWNER_PASSWORD": self.database_owner_password,
-            "SIAGA_LOG_LEVEL": self.log_level,
+            "SIAGA_PUBLIC_URL": ("", "The address people and clients reach Siaga112 at (the OAuth issuer), e.g. "
+                         "`https://siaga112.go.id`. Empty: http://SIAGA_HOST:SIAGA_PORT."),
+    "SIAGA_JWT_KEY": ("", "PEM private key (RSA) that signs access and ID tokens. Empty: generated once into "
+                      "SIAGA_DATA_DIR/secrets."),
+    "SIAGA_ACCESS_TOKEN_TTL": ("300", "Lifetime of access tokens in seconds (short: roles are read when a token is issued)."),
+    "SIAGA_LOG_LEVEL": self.log_level,
             "SIAGA_OUTBOX_INTERVAL": str(self.outbox_interval),
+            "SIAGA_PUBLIC_URL": self.public_url,
+            "SIAGA_JWT_KEY": self.jwt_key,
+            "SIAGA_ACCESS_TOKEN_TTL": str(self.access_token_ttl),
         }
 
 

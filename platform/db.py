@@ -22,6 +22,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from .config import Settings
 from .embedded import start_postgres
 from .secrets import stored_secret
+from .tenancy.context import PUBLIC, Context, enforce_context, set_context
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -124,17 +125,23 @@ def _ensure_role(conn: psycopg.Connection, role: str, password: str | None) -> N
 
 
 class Database:
-    """One engine and session factory for one role's URL."""
+    """One engine and session factory for one role's URL; every transaction declares its tenant context."""
 
     def __init__(self, libpq_url: str, **engine_options):
         options = {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5} | engine_options
         self.engine: Engine = create_engine(sqlalchemy_url(libpq_url), **options)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        enforce_context(self.sessions)
+
+    def session(self, context: Context) -> Session:
+        session = self.sessions()
+        set_context(session, context)
+        return session
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """A session whose work commits together at the end of the block, or not at all."""
-        with self.sessions() as session, session.begin():
+    def transaction(self, context: Context) -> Iterator[Session]:
+        """A session in `context` whose work commits together at the end of the block, or not at all."""
+        with self.session(context) as session, session.begin():
             yield session
 
     def dispose(self) -> None:
@@ -151,9 +158,13 @@ def app_database(app: Flask | None = None) -> Database:
 
 
 def request_session() -> Session:
-    """The session of the current request; closed (uncommitted work rolled back) when the request ends."""
+    """The session of the current request; closed (uncommitted work rolled back) when the request ends.
+
+    It starts in the public context (tenant tables read zero rows); the access layer narrows or widens
+    it to the tenant in the path, or to the platform, once the principal has been checked.
+    """
     if "db_session" not in g:
-        g.db_session = app_database().sessions()
+        g.db_session = app_database().session(PUBLIC)
     return g.db_session
 
 

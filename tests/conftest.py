@@ -17,6 +17,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
+
+from siaga112.platform.tenancy.context import PLATFORM
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
@@ -87,7 +89,7 @@ def services():
     provisional.urls = urls
     upgrade(urls.owner)
     owner = Database(urls.owner, pool_size=1)
-    with owner.transaction() as session:
+    with owner.transaction(PLATFORM) as session:
         sync_regions(session)
     owner.dispose()
 

@@ -1,6 +1,8 @@
 """The outbox: events are written with the change and reach rq once, even across a Redis outage."""
 
 import pytest
+
+from siaga112.platform.tenancy.context import PLATFORM
 from redis import Redis
 from rq import SimpleWorker
 from sqlalchemy import select
@@ -38,7 +40,7 @@ def runtime_database(services):
 
 
 def _event(database, event_id):
-    with database.transaction() as session:
+    with database.transaction(PLATFORM) as session:
         return session.get(OutboxEvent, event_id)
 
 
@@ -48,7 +50,7 @@ def test_event_written_while_redis_is_down_is_delivered_once_when_it_is_back(run
     restartable_redis.stop()
     handled.clear()
 
-    with runtime_database.transaction() as session:  # commits although Redis is down
+    with runtime_database.transaction(PLATFORM) as session:  # commits although Redis is down
         event_id = emit(session, "test.outage", {"call": 1}).id
     assert _event(runtime_database, event_id).relayed_at is None
 
@@ -68,7 +70,7 @@ def test_event_written_while_redis_is_down_is_delivered_once_when_it_is_back(run
 def test_event_is_relayed_at_commit_when_redis_answers(runtime_database, restartable_redis):
     connection = Redis.from_url(restartable_redis.url)
     relay_after_commit(runtime_database, lambda: connection)
-    with runtime_database.transaction() as session:
+    with runtime_database.transaction(PLATFORM) as session:
         event_id = emit(session, "test.outage", {"call": 2}).id
     assert _event(runtime_database, event_id).relayed_at is not None
     assert f"outbox-{event_id}" in queue(OUTBOX, connection).job_ids
@@ -76,10 +78,10 @@ def test_event_is_relayed_at_commit_when_redis_answers(runtime_database, restart
 
 def test_rolled_back_change_leaves_no_event(runtime_database):
     with pytest.raises(RuntimeError):
-        with runtime_database.transaction() as session:
+        with runtime_database.transaction(PLATFORM) as session:
             emit(session, "test.outage", {"call": 3})
             raise RuntimeError("the change failed")
-    with runtime_database.transaction() as session:
+    with runtime_database.transaction(PLATFORM) as session:
         payloads = session.scalars(select(OutboxEvent.payload).where(OutboxEvent.topic == "test.outage")).all()
     assert {"call": 3} not in payloads
 

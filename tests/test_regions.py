@@ -1,6 +1,8 @@
 """The region registry: all 514 kabupaten/kota, the right time zones, and the public API."""
 
 import pytest
+
+from siaga112.platform.tenancy.context import PLATFORM
 from sqlalchemy import delete, func, select
 
 from siaga112.platform.regions.models import Province, Region
@@ -61,7 +63,7 @@ def test_an_unknown_province_is_not_guessed_into_a_time_zone():
 
 
 def test_sync_fills_an_empty_registry_and_is_idempotent(owner_database):
-    with owner_database.transaction() as session:
+    with owner_database.transaction(PLATFORM) as session:
         session.execute(delete(Region).where(Region.province_code == "94"))
         session.execute(delete(Province).where(Province.code == "94"))
         papua_tengah_regions = 8

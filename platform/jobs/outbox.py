@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..db import Database
+from ..tenancy.context import PLATFORM
 from .events import handlers_for
 from .models import OutboxEvent
 from .queues import OUTBOX, queue
@@ -55,7 +56,7 @@ def relay_after_commit(database: Database, connection: Callable[[], Redis]) -> N
 
 def relay_pending(database: Database, connection: Redis, limit: int = RELAY_BATCH) -> int:
     """Enqueue up to `limit` pending events; returns how many. Raises RedisError if Redis is unreachable."""
-    with database.transaction() as session:
+    with database.transaction(PLATFORM) as session:
         events = session.scalars(
             select(OutboxEvent).where(OutboxEvent.relayed_at.is_(None)).order_by(OutboxEvent.id)
             .limit(limit).with_for_update(skip_locked=True)
@@ -78,7 +79,7 @@ def try_relay(database: Database, connection: Redis) -> None:
 
 def process_event(database: Database, event_id: int) -> bool:
     """Run the handlers of one event, once. Returns False when it was already processed or is gone."""
-    with database.transaction() as session:
+    with database.transaction(PLATFORM) as session:
         event = session.get(OutboxEvent, event_id, with_for_update=True)
         if event is None or event.processed_at is not None:
             return False

@@ -1,0 +1,1 @@
+"""People, roles and the principal of a request; OAuth 2 / OpenID Connect (authlib)."""

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, ForeignKeyConstraint, Index, String, func, text
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.schema import UniqueConstraint
+
+from ..db import Base
+from ..tenancy.models import TenantOwned, tenant_table_args
+from .roles import AGENCY_RESPONDER, PLATFORM_ROLES, TENANT_ROLES
+
+
+class User(Base):
+    """A person. Platform-wide: one person may hold roles in several tenants."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        Index("uq_users_lower_email", func.lower(text("email")), unique=True),
+        CheckConstraint("email = btrim(email) AND position('@' in email) > 1", name="email_format"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()"))
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    platform_roles: Mapped[list[PlatformRole]] = relationship(back_populates="user", lazy="selectin")
+
+
+class PlatformRole(Base):
+    __tablename__ = "platform_roles"
+    __table_args__ = (CheckConstraint(f"role IN {PLATFORM_ROLES!r}", name="role"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(40), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    user: Mapped[User] = relationship(back_populates="platform_roles")
+
+
+class Membership(TenantOwned, Base):
+    """A tenant role of a person; agency_responder is granted for one agency of the tenant."""
+
+    __tablename__ = "memberships"
+    __table_args__ = tenant_table_args(
+        "memberships",
+        CheckConstraint(f"role IN {TENANT_ROLES!r}", name="role"),
+        CheckConstraint(f"(role = '{AGENCY_RESPONDER}') = (agency_id IS NOT NULL)", name="agency_only_for_responder"),
+        UniqueConstraint("tenant_id", "user_id", "role", "agency_id", name="uq_memberships_grant",
+                         postgresql_nulls_not_distinct=True),
+        ForeignKeyConstraint(["tenant_id", "agency_id"], ["agencies.tenant_id", "agencies.id"],
+                             name="fk_memberships_tenant_agency"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(40))
+    agency_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    version: Mapped[int] = mapped_column(server_default=text("1"))
+
+    user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
+    __mapper_args__ = {"version_id_col": version}

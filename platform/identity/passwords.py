@@ -1,0 +1,38 @@
+"""Password hashing with argon2id (memory-hard), through argon2-cffi."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+_hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile defaults
+MIN_LENGTH = 12
+# Hashed once so that checking an unknown e-mail costs as much as checking a wrong password.
+_DUMMY_HASH = _hasher.hash("siaga112 timing equaliser")
+
+
+class WeakPassword(ValueError):
+    pass
+
+
+def check_strength(password: str) -> None:
+    if len(password) < MIN_LENGTH:
+        raise WeakPassword(f"A password needs at least {MIN_LENGTH} characters.")
+    if password.strip() != password or not password.isprintable():
+        raise WeakPassword("A password cannot start or end with spaces or contain control characters.")
+
+
+def hash_password(password: str) -> str:
+    check_strength(password)
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _hasher.check_needs_rehash(password_hash)
