@@ -3,13 +3,10 @@
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-import siaga112.platform.audit.models  # noqa: F401  (registers tables on Base.metadata)
-import siaga112.platform.identity.models  # noqa: F401
-import siaga112.platform.jobs.models  # noqa: F401
-import siaga112.platform.regions.models  # noqa: F401
-import siaga112.platform.tenancy.models  # noqa: F401
-import siaga112.tenants.directory.models  # noqa: F401
+from siaga112.platform.app import import_models  # the composition root knows every context's models
 from siaga112.platform.db import Base
+
+import_models()
 
 config = context.config
 target_metadata = Base.metadata

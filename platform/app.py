@@ -16,12 +16,33 @@ from .errors import init_errors
 from .jobs.outbox import relay_after_commit
 from .jobs.queues import redis_connection
 from .logs import configure_logging, init_request_ids
+from .audit import api as audit_api
+from .identity import api as members_api
 from .regions import api as regions_api
 from .regions import views as regions_views
+from .tenancy import api as tenants_api
 from .secrets import stored_secret
 from .web import init_web
 
 HERE = Path(__file__).parent
+
+
+MODEL_MODULES = (
+    "siaga112.platform.regions.models",
+    "siaga112.platform.jobs.models",
+    "siaga112.platform.tenancy.models",
+    "siaga112.platform.identity.models",
+    "siaga112.platform.audit.models",
+    "siaga112.tenants.directory.models",
+)
+
+
+def import_models() -> None:
+    """Register every table of the kernel and the contexts on Base.metadata (migrations and tests need all)."""
+    import importlib
+
+    for module in MODEL_MODULES:
+        importlib.import_module(module)
 
 
 def load_contexts() -> None:
@@ -34,6 +55,7 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     """Build the app from SIAGA_* variables (`env`, or the process environment)."""
     settings = Settings.from_env(env)
     configure_logging(settings.log_level)
+    import_models()
     load_contexts()
 
     app = Flask("siaga112.platform", root_path=str(HERE), instance_path=str(settings.data_dir / "instance"),
@@ -56,7 +78,8 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     init_web(app)
 
     api = init_api(app)
-    api.register_blueprint(regions_api.blp)
+    for blueprint in (regions_api.blp, tenants_api.blp, members_api.blp, audit_api.blp):
+        api.register_blueprint(blueprint)
     app.register_blueprint(regions_views.bp)
     app.register_blueprint(health.bp)
     return app

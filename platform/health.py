@@ -7,6 +7,7 @@ from sqlalchemy import text
 
 from .db import app_database
 from .errors import PROBLEM_JSON
+from .identity.access import public
 from .jobs.queues import redis_connection
 from .migrate import current_revisions, heads
 
@@ -14,6 +15,7 @@ bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
+@public
 def healthz():
     return jsonify(status="ok")
 
@@ -40,6 +42,7 @@ def _check_redis() -> tuple[bool, str]:
 
 
 @bp.get("/readyz")
+@public
 def readyz():
     checks = {"database": _check_database(), "redis": _check_redis()}
     report = {name: why for name, (_, why) in checks.items()}

@@ -7,6 +7,8 @@ from pathlib import Path
 from flask import Blueprint, Flask, redirect, request
 from flask_babel import Babel, get_locale
 
+from .identity.access import public
+
 LANGUAGES = {"id": "Bahasa Indonesia", "en": "English"}
 DEFAULT_LANGUAGE = "id"
 LANGUAGE_COOKIE = "lang"
@@ -28,6 +30,7 @@ def safe_next(target: str | None) -> str:
 
 
 @bp.get("/language/<code>")
+@public
 def set_language(code: str):
     response = redirect(safe_next(request.args.get("next")))
     if code in LANGUAGES:

@@ -151,3 +151,26 @@ def fresh_database(services):
     urls = services.new_database(f"siaga_fresh_{uuid.uuid4().hex[:8]}")
     yield urls
     services.drop_database(urls)
+
+
+@pytest.fixture(scope="session")
+def tenants(database):
+    """Two tenants, Kota Pekalongan (A) and Kota Metro (B), each with an agency and a regional admin."""
+    from siaga112.platform.audit.service import Actor
+    from siaga112.platform.identity.service import create_user, grant_role
+    from siaga112.platform.tenancy.context import PLATFORM
+    from siaga112.platform.tenancy.service import create_tenant
+    from siaga112.tenants.directory.models import Agency
+
+    made = {}
+    with database.transaction(PLATFORM) as session:
+        for key, code in (("a", "33.75"), ("b", "18.72")):
+            tenant = create_tenant(session, code, Actor.system("tests"))
+            agency = Agency(tenant_id=tenant.id, name=f"Polres {tenant.name}", kind="police")
+            session.add(agency)
+            admin = create_user(session, f"admin-{tenant.slug}@example.go.id", f"Admin {tenant.name}",
+                                "correct horse battery staple")
+            session.flush()
+            grant_role(session, admin, "regional_admin", tenant.id)
+            made[key] = {"tenant": tenant, "agency_id": agency.id, "admin": admin}
+    return made

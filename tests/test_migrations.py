@@ -5,10 +5,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, pool
 
-import siaga112.platform.jobs.models  # noqa: F401
-import siaga112.platform.regions.models  # noqa: F401
+from siaga112.platform.app import import_models
 from siaga112.platform.db import Base, sqlalchemy_url
 from siaga112.platform.migrate import current_revisions, downgrade, heads, upgrade
+
+
+import_models()
 
 
 def _revisions(urls):

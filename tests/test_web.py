@@ -84,7 +84,14 @@ def parse(response) -> Page:
     return parser.page
 
 
-def test_home_lists_every_region_under_its_province_in_bahasa_indonesia(client):
+def test_home_lists_every_region_under_its_province_in_bahasa_indonesia(client, database):
+    from sqlalchemy import select
+
+    from siaga112.platform.tenancy.context import PUBLIC
+    from siaga112.platform.tenancy.models import Tenant
+
+    with database.transaction(PUBLIC) as session:
+        tenant_statuses = dict(session.execute(select(Tenant.region_code, Tenant.status)).all())
     page = parse(client.get("/"))
 
     assert page.lang == "id"
@@ -97,8 +104,10 @@ def test_home_lists_every_region_under_its_province_in_bahasa_indonesia(client):
     assert len(page.provinces) == PROVINCES
     assert len(set(page.provinces)) == PROVINCES
     assert len(page.regions) == REGIONS
-    # No region has a tenant yet: every one is "not onboarded".
-    assert {status for _name, status in page.regions.values()} == {"Belum bergabung"}
+    # A region without a tenant is "not onboarded"; one with a tenant shows the tenant's status.
+    labels = {"prospect": "Prospek", "onboarding": "Proses bergabung", "live": "112 aktif", "suspended": "Ditangguhkan"}
+    for code, (_name, status) in page.regions.items():
+        assert status == labels.get(tenant_statuses.get(code), "Belum bergabung"), code
     assert page.regions["33.75"][0] == "Kota Pekalongan"
     assert page.region_province["33.75"] == "Jawa Tengah"
     assert page.region_province["18.72"] == "Lampung"
@@ -182,7 +191,8 @@ def test_switching_to_english_sets_the_cookie_and_returns_to_the_page(client):
     for english in ("112 emergency service across Indonesia", "Search", "Not onboarded", "514 regions", "112 status"):
         assert english in page.text
     assert "Belum bergabung" not in page.text
-    assert {status for _name, status in page.regions.values()} == {"Not onboarded"}
+    assert {status for _name, status in page.regions.values()} <= {"Not onboarded", "Prospect", "Onboarding",
+                                                                   "112 live", "Suspended"}
 
     page = parse(client.get("/?q=Metro"))
     assert "1 of 514 regions match “Metro”." in page.text

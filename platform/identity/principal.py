@@ -13,11 +13,13 @@ class Grant:
     role: str
     tenant_id: uuid.UUID | None = None  # None: a platform role
     agency_id: uuid.UUID | None = None  # agency_responder only
+    tenant: str | None = None  # the tenant's slug, so a path can be checked before any query
 
     def as_claim(self) -> dict[str, str]:
         claim = {"role": self.role}
         if self.tenant_id:
             claim["tenant_id"] = str(self.tenant_id)
+            claim["tenant"] = self.tenant or ""
         if self.agency_id:
             claim["agency_id"] = str(self.agency_id)
         return claim
@@ -28,6 +30,7 @@ class Grant:
             role=str(claim["role"]),
             tenant_id=uuid.UUID(claim["tenant_id"]) if claim.get("tenant_id") else None,
             agency_id=uuid.UUID(claim["agency_id"]) if claim.get("agency_id") else None,
+            tenant=str(claim["tenant"]) if claim.get("tenant") else None,
         )
 
 
@@ -50,6 +53,12 @@ class Principal:
 
     def tenant_roles(self, tenant_id: uuid.UUID) -> set[str]:
         return {g.role for g in self.grants if g.tenant_id == tenant_id}
+
+    def tenant_slugs(self) -> set[str]:
+        return {g.tenant for g in self.grants if g.tenant}
+
+    def roles_in(self, slug: str) -> set[str]:
+        return {g.role for g in self.grants if g.tenant == slug}
 
     def tenant_ids(self) -> set[uuid.UUID]:
         return {g.tenant_id for g in self.grants if g.tenant_id is not None}

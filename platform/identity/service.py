@@ -11,6 +11,7 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..tenancy.models import Tenant
 from .models import Membership, PlatformRole, User
 from .passwords import hash_password, needs_rehash, verify_password
 from .principal import Grant, Principal
@@ -73,8 +74,10 @@ def grant_role(session: Session, user: User, role: str, tenant_id: uuid.UUID | N
 def grants_of(session: Session, user: User) -> tuple[Grant, ...]:
     """Every role the user holds, platform and tenant. Needs platform context."""
     platform = [Grant(role.role) for role in user.platform_roles]
-    memberships = session.scalars(select(Membership).where(Membership.user_id == user.id)).all()
-    return tuple(platform + [Grant(m.role, m.tenant_id, m.agency_id) for m in memberships])
+    memberships = session.execute(
+        select(Membership, Tenant.slug).join(Tenant, Tenant.id == Membership.tenant_id)
+        .where(Membership.user_id == user.id).order_by(Tenant.slug, Membership.role)).all()
+    return tuple(platform + [Grant(m.role, m.tenant_id, m.agency_id, slug) for m, slug in memberships])
 
 
 def principal_of(session: Session, user: User) -> Principal:
@@ -92,3 +95,93 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
 
 
 __all__ = ["TENANT_ROLES", "authenticate", "create_user", "grant_role", "grants_of", "principal_of"]
+
+
+# --- members of a tenant (called in that tenant's context) ------------------
+
+class MemberNotFound(IdentityError):
+    pass
+
+
+class DuplicateGrant(IdentityError):
+    pass
+
+
+class StaleMember(IdentityError):
+    pass
+
+
+def member_snapshot(membership: Membership) -> dict:
+    return {"user_id": str(membership.user_id), "email": membership.user.email, "role": membership.role,
+            "agency_id": str(membership.agency_id) if membership.agency_id else None}
+
+
+def members_query(tenant_id: uuid.UUID):
+    return (select(Membership).join(Membership.user).where(Membership.tenant_id == tenant_id)
+            .order_by(func.lower(User.name), Membership.role))
+
+
+def get_member(session: Session, tenant_id: uuid.UUID, membership_id: uuid.UUID) -> Membership:
+    membership = session.scalar(select(Membership).where(Membership.tenant_id == tenant_id,
+                                                         Membership.id == membership_id))
+    if membership is None:
+        raise MemberNotFound("This tenant has no such member.")
+    return membership
+
+
+def _check_tenant_grant(session: Session, tenant_id: uuid.UUID, role: str, agency_id: uuid.UUID | None) -> None:
+    from sqlalchemy import text
+
+    if role not in TENANT_ROLES:
+        raise IdentityError(f"Only tenant roles can be granted here ({', '.join(TENANT_ROLES)}); "
+                            "platform roles are granted by a platform admin.")
+    if (role == AGENCY_RESPONDER) != (agency_id is not None):
+        raise IdentityError("agency_responder needs agency_id (one agency of this tenant); other roles take none.")
+    if agency_id is not None and not session.execute(
+            text("SELECT 1 FROM agencies WHERE tenant_id = :t AND id = :a"), {"t": tenant_id, "a": agency_id}).first():
+        raise IdentityError("agency_id is not an agency of this tenant.")
+
+
+def invite_member(session: Session, tenant_id: uuid.UUID, email: str, name: str, role: str,
+                  agency_id: uuid.UUID | None, actor) -> Membership:
+    """Grant a tenant role to a person, creating their account (without a password) if they are new."""
+    from ..audit.service import record
+
+    _check_tenant_grant(session, tenant_id, role, agency_id)
+    user = find_user_by_email(session, email) or create_user(session, email, name)
+    if session.scalar(select(Membership.id).where(
+            Membership.tenant_id == tenant_id, Membership.user_id == user.id, Membership.role == role,
+            Membership.agency_id.is_not_distinct_from(agency_id))):
+        raise DuplicateGrant(f"{user.email} already holds {role} here.")
+    membership = Membership(tenant_id=tenant_id, user_id=user.id, role=role, agency_id=agency_id, user=user)
+    session.add(membership)
+    session.flush()
+    record(session, actor, "member.grant", "membership", membership.id, tenant_id=tenant_id,
+           after=member_snapshot(membership))
+    return membership
+
+
+def change_member(session: Session, membership: Membership, role: str, agency_id: uuid.UUID | None, actor) -> Membership:
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from ..audit.service import record
+
+    _check_tenant_grant(session, membership.tenant_id, role, agency_id)
+    before = member_snapshot(membership)
+    membership.role, membership.agency_id = role, agency_id
+    try:
+        session.flush()
+    except StaleDataError:
+        raise StaleMember("Someone else changed this membership meanwhile; fetch it again.") from None
+    record(session, actor, "member.change", "membership", membership.id, tenant_id=membership.tenant_id,
+           before=before, after=member_snapshot(membership))
+    return membership
+
+
+def revoke_member(session: Session, membership: Membership, actor) -> None:
+    from ..audit.service import record
+
+    record(session, actor, "member.revoke", "membership", membership.id, tenant_id=membership.tenant_id,
+           before=member_snapshot(membership))
+    session.delete(membership)
+    session.flush()

@@ -3,6 +3,7 @@ from flask_smorest import abort
 
 from ..api import ApiBlueprint, SelectPage
 from ..db import request_session
+from ..identity.access import public
 from . import service
 from .schemas import RegionQuerySchema, RegionSchema
 
@@ -12,6 +13,7 @@ blp = ApiBlueprint("regions", __name__, url_prefix="/api/v1/regions",
 
 @blp.route("")
 class Regions(MethodView):
+    @public
     @blp.arguments(RegionQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, RegionSchema(many=True))
     @blp.paginate(SelectPage, page_size=50, max_page_size=600)
@@ -22,6 +24,7 @@ class Regions(MethodView):
 
 @blp.route("/<code>")
 class RegionByCode(MethodView):
+    @public
     @blp.response(200, RegionSchema)
     @blp.alt_response(404, description="No region has this code")
     def get(self, code):

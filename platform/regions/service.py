@@ -138,9 +138,7 @@ def clean_search(text: str, limit: int = 100) -> str:
 
 
 def region_statuses(session: Session) -> dict[str, str]:
-    """The 112 status of each region that has one; a region missing here is not onboarded.
+    """Region code → 112 status, for every region that has a tenant; the others are not onboarded."""
+    from ..tenancy.models import Tenant  # tenancy builds on the registry, not the other way round
 
-    No region has a tenant yet: tenants (and with them prospect, onboarding,
-    live and suspended) arrive with the tenancy module.
-    """
-    return {}
+    return dict(session.execute(select(Tenant.region_code, Tenant.status)).all())

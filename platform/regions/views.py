@@ -3,12 +3,14 @@
 from flask import Blueprint, render_template, request
 
 from ..db import request_session
+from ..identity.access import public
 from . import service
 
 bp = Blueprint("regions_web", __name__, template_folder="templates")
 
 
 @bp.get("/")
+@public
 def home():
     q = service.clean_search(request.args.get("q", ""))
     session = request_session()

@@ -1,0 +1,139 @@
+"""Who may call what: every API route and page states its allowed roles here.
+
+For a route with a {tenant} in its path, the principal's grants (from the
+token, which carries tenant slugs) are checked against the path before any
+query: a principal with no grant in that tenant and no platform role gets
+404, as if the tenant did not exist. Then the tenant is loaded, a suspended
+tenant turns its own members away with 403, and the request's session is
+narrowed to that tenant's context, where row-level security applies.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from flask import current_app, g, request
+from flask_smorest import abort
+from sqlalchemy import select
+
+from ..audit.service import Actor
+from ..db import request_session
+from ..tenancy.context import PLATFORM, TenantContext, set_context
+from ..tenancy.models import Tenant
+from .principal import Principal
+from .roles import PLATFORM_ROLES
+
+ALLOWED_ROLES_ATTRIBUTE = "siaga112_allowed_roles"
+PUBLIC_ATTRIBUTE = "siaga112_public"
+
+
+@dataclass(frozen=True)
+class Access:
+    """What the access check established for this request."""
+
+    principal: Principal
+    role: str  # the role the request acts in
+    tenant: Tenant | None
+
+    def actor(self) -> Actor:
+        return Actor(self.principal.kind, self.principal.subject, self.role, g.get("request_id"))
+
+
+def _unauthorized(detail: str):
+    abort(401, message=detail, headers={"WWW-Authenticate": 'Bearer realm="siaga112", error="invalid_token"'})
+
+
+def current_principal() -> Principal | None:
+    """The principal of this request: a bearer access token, else the signed-in browser session."""
+    if "principal" in g:
+        return g.principal
+    principal = None
+    header = request.headers.get("Authorization")
+    if header is not None:
+        from .tokens import InvalidToken, principal_from_bearer
+
+        try:
+            principal = principal_from_bearer(header, current_app.extensions["siaga112.settings"])
+        except InvalidToken as error:
+            _unauthorized(str(error))
+    else:
+        principal = _session_principal()
+    g.principal = principal
+    return principal
+
+
+def _session_principal() -> Principal | None:
+    from .models import User
+    from .service import principal_of
+    from .web_session import signed_in_user_id
+
+    user_id = signed_in_user_id()
+    if user_id is None:
+        return None
+    session = request_session()
+    set_context(session, PLATFORM)  # reading one's own grants spans tenants
+    user = session.get(User, user_id)
+    return principal_of(session, user) if user and user.active else None
+
+
+def _choose_role(principal: Principal, allowed: set[str], tenant_slug: str | None) -> str | None:
+    # A tenant role in the tenant of the path wins over a platform role: it is the narrower one.
+    held = (principal.roles_in(tenant_slug) if tenant_slug else set()) | principal.platform_roles()
+    if tenant_slug is None:
+        held |= {grant.role for grant in principal.grants}
+    usable = [role for role in allowed if role in held]
+    tenant_roles = [r for r in usable if r not in PLATFORM_ROLES]
+    return (tenant_roles or usable or [None])[0]
+
+
+def check_access(allowed: tuple[str, ...]) -> Access:
+    principal = current_principal()
+    if principal is None:
+        _unauthorized("Sign in, or send an access token as `Authorization: Bearer …`.")
+    slug = (request.view_args or {}).get("tenant")
+    if slug is not None and slug not in principal.tenant_slugs() and not principal.platform_roles():
+        abort(404, message=f"There is no tenant {slug!r} that you can see.")
+    role = _choose_role(principal, set(allowed), slug)
+    if role is None:
+        held = ", ".join(sorted({grant.role for grant in principal.grants})) or "no role"
+        abort(403, message=f"Your role ({held}) may not do this; it needs one of: {', '.join(allowed)}.")
+    tenant = None
+    if slug is not None:
+        session = request_session()
+        tenant = session.scalar(select(Tenant).where(Tenant.slug == slug))
+        if tenant is None:
+            abort(404, message=f"There is no tenant {slug!r} that you can see.")
+        if tenant.status == "suspended" and role not in PLATFORM_ROLES:
+            abort(403, message=f"{tenant.name} is suspended on Siaga112. Contact the ministry's 112 team to restore access.")
+        set_context(session, TenantContext(tenant.id))
+    elif role in PLATFORM_ROLES:
+        set_context(request_session(), PLATFORM)
+    access = Access(principal, role, tenant)
+    g.access = access
+    return access
+
+
+def roles_allowed(*roles: str):
+    """Decorate a view: only these roles (platform roles, tenant roles in the path's tenant) may call it."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            check_access(roles)
+            return view(*args, **kwargs)
+
+        setattr(wrapper, ALLOWED_ROLES_ATTRIBUTE, roles)
+        return wrapper
+
+    return decorate
+
+
+def public(view):
+    """Mark a view as open to anyone (the registry, the home page, probes)."""
+    setattr(view, PUBLIC_ATTRIBUTE, True)
+    return view
+
+
+def current_access() -> Access:
+    return g.access

@@ -1,0 +1,105 @@
+"""Tenants: one per region, created by a platform admin, seen by whoever holds a role in them."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.sql import Select
+
+from ..audit.service import Actor, record
+from ..identity.principal import Principal
+from ..regions.models import Region
+from ..regions.service import CODE_FORMAT
+from .models import TENANT_STATUSES, Tenant
+
+EDITABLE_BY_TENANT = {"contact_email", "address"}
+EDITABLE_BY_PLATFORM = EDITABLE_BY_TENANT | {"status"}
+
+
+class TenantError(ValueError):
+    """A tenant operation that cannot be carried out; the message says why."""
+
+
+class UnknownRegion(TenantError):
+    pass
+
+
+class TenantExists(TenantError):
+    pass
+
+
+class StaleTenant(TenantError):
+    pass
+
+
+class NotEditable(TenantError):
+    pass
+
+
+def slug_for(name: str) -> str:
+    """`Kota Pekalongan` → `kota-pekalongan`; accents folded, anything else becomes a hyphen."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+
+
+def snapshot(tenant: Tenant) -> dict:
+    return {"region_code": tenant.region_code, "slug": tenant.slug, "status": tenant.status,
+            "contact_email": tenant.contact_email, "address": tenant.address}
+
+
+def create_tenant(session: Session, region_code: str, actor: Actor) -> Tenant:
+    region = session.get(Region, region_code) if CODE_FORMAT.fullmatch(region_code) else None
+    if region is None:
+        raise UnknownRegion(f"There is no region {region_code!r}; codes look like 33.75 (see GET /api/v1/regions).")
+    if session.scalar(select(Tenant.id).where(Tenant.region_code == region_code)):
+        raise TenantExists(f"{region.name} already has a tenant.")
+    tenant = Tenant(id=uuid.uuid4(), region_code=region_code, slug=slug_for(region.name), region=region)
+    try:
+        with session.begin_nested():
+            session.add(tenant)
+            session.flush()
+    except IntegrityError:  # created by someone else a moment ago
+        raise TenantExists(f"{region.name} already has a tenant.") from None
+    record(session, actor, "tenant.create", "tenant", tenant.id, tenant_id=tenant.id, after=snapshot(tenant))
+    return tenant
+
+
+def visible_tenants(principal: Principal) -> Select:
+    query = select(Tenant).join(Tenant.region).order_by(Region.code)
+    if principal.platform_roles():
+        return query
+    return query.where(Tenant.slug.in_(principal.tenant_slugs()))
+
+
+def find_tenant(session: Session, slug: str) -> Tenant | None:
+    return session.scalar(select(Tenant).where(Tenant.slug == slug))
+
+
+def update_tenant(session: Session, tenant: Tenant, changes: dict, actor: Actor, platform: bool) -> Tenant:
+    allowed = EDITABLE_BY_PLATFORM if platform else EDITABLE_BY_TENANT
+    refused = sorted(set(changes) - allowed)
+    if refused:
+        raise NotEditable(f"Your role may not change {', '.join(refused)}.")
+    if "status" in changes and changes["status"] not in TENANT_STATUSES:
+        raise TenantError(f"Status must be one of {', '.join(TENANT_STATUSES)}.")
+    before = snapshot(tenant)
+    for name, value in changes.items():
+        setattr(tenant, name, value)
+    tenant.updated_at = func.now()
+    try:
+        session.flush()
+    except StaleDataError:
+        raise StaleTenant("Someone else changed this tenant meanwhile; fetch it again and reapply your change.") from None
+    record(session, actor, "tenant.update", "tenant", tenant.id, tenant_id=tenant.id, before=before, after=snapshot(tenant))
+    return tenant
+
+
+def region_statuses(session: Session) -> dict[str, str]:
+    """Region code → tenant status, for every region that has a tenant."""
+    return dict(session.execute(select(Tenant.region_code, Tenant.status)).all())
