@@ -13,15 +13,18 @@ from .config import Settings
 from .db import Database, database_urls, init_database
 from .embedded import EmbeddedRedis
 from .errors import init_errors
+from .identity.oauth import init_oauth
 from .jobs.outbox import relay_after_commit
 from .jobs.queues import redis_connection
 from .logs import configure_logging, init_request_ids
 from .audit import api as audit_api
 from .identity import api as members_api
+from .identity import views as identity_views
 from .regions import api as regions_api
 from .regions import views as regions_views
 from .tenancy import api as tenants_api
 from .secrets import stored_secret
+from .security import init_security
 from .web import init_web
 
 HERE = Path(__file__).parent
@@ -32,6 +35,7 @@ MODEL_MODULES = (
     "siaga112.platform.jobs.models",
     "siaga112.platform.tenancy.models",
     "siaga112.platform.identity.models",
+    "siaga112.platform.identity.oauth_models",
     "siaga112.platform.audit.models",
     "siaga112.tenants.directory.models",
 )
@@ -76,10 +80,13 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     init_request_ids(app)
     init_errors(app)
     init_web(app)
+    init_security(app)
+    init_oauth(app)
 
     api = init_api(app)
     for blueprint in (regions_api.blp, tenants_api.blp, members_api.blp, audit_api.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(regions_views.bp)
+    app.register_blueprint(identity_views.bp)
     app.register_blueprint(health.bp)
     return app

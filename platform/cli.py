@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -142,6 +143,238 @@ def cron() -> None:
             embedded.stop()
 
 
+# --- identity: people, OAuth clients and access tokens (bootstrapping and ops) ---
+
+def _cli_actor():
+    """Who the audit log names for a command: the operating-system account that ran it."""
+    import getpass
+
+    from .audit.service import Actor
+
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):
+        login = "unknown"
+    return Actor.system(f"cli:{login}"[:80])
+
+
+@contextlib.contextmanager
+def _platform_transaction():
+    """(settings, session): the runtime role in platform context, committed at the end; service errors
+    (ValueErrors whose message says what to do) become plain CLI errors."""
+    from sqlalchemy.exc import ProgrammingError
+
+    from .db import Database
+    from .tenancy.context import PLATFORM
+
+    settings = _settings()
+    database = Database(_prepared_urls(settings).runtime, pool_size=1)
+    try:
+        with database.transaction(PLATFORM) as session:
+            yield settings, session
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    except ProgrammingError as error:
+        if "does not exist" in str(error.orig):
+            raise click.ClickException("The database schema is not up to date; run `siaga112 db upgrade` first.") from None
+        raise
+    finally:
+        database.dispose()
+
+
+def _tenant_by_slug(session, slug: str):
+    from sqlalchemy import select
+
+    from .tenancy.models import Tenant
+
+    tenant = session.scalar(select(Tenant).where(Tenant.slug == slug))
+    if tenant is None:
+        raise click.ClickException(f"There is no tenant {slug!r}; tenants are named by slug, e.g. kota-pekalongan.")
+    return tenant
+
+
+def _user_by_email(session, email: str):
+    from .identity.service import find_user_by_email
+
+    user = find_user_by_email(session, email)
+    if user is None:
+        raise click.ClickException(f"There is no account for {email}; create it with `siaga112 user create`.")
+    return user
+
+
+def _agency_of(session, tenant, agency: str):
+    import uuid
+
+    from sqlalchemy import select
+
+    from siaga112.tenants.directory.models import Agency
+
+    try:
+        agency_id = uuid.UUID(agency)
+    except ValueError:
+        raise click.ClickException(f"--agency takes an agency id (a UUID), not {agency!r}.") from None
+    if session.scalar(select(Agency.id).where(Agency.tenant_id == tenant.id, Agency.id == agency_id)) is None:
+        raise click.ClickException(f"{tenant.slug} has no agency {agency_id}.")
+    return agency_id
+
+
+@main.group(help="People: accounts and their roles.")
+def user() -> None:
+    pass
+
+
+@user.command("create", help="Create an account with a role; the password is read from standard input.")
+@click.argument("email")
+@click.option("--role", required=True, help="platform_admin, ministry_verifier, national_monitor (platform roles) or "
+                                            "regional_admin, supervisor, operator, agency_responder (need --tenant).")
+@click.option("--tenant", "tenant_slug", help="Slug of the tenant a tenant role is granted in.")
+@click.option("--agency", help="Agency id, for agency_responder only.")
+@click.option("--name", default="", help="Display name (default: the e-mail address).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (required).")
+def user_create(email: str, role: str, tenant_slug: str | None, agency: str | None, name: str,
+                password_stdin: bool) -> None:
+    import json
+
+    from .identity.roles import PLATFORM_ROLES, ROLES
+    from .identity.service import create_user, grant_role
+
+    if role not in ROLES:
+        raise click.UsageError(f"Unknown role {role!r}; roles are {', '.join(ROLES)}.")
+    if role in PLATFORM_ROLES and (tenant_slug or agency):
+        raise click.UsageError(f"{role} is a platform role: leave out --tenant and --agency.")
+    if role not in PLATFORM_ROLES and not tenant_slug:
+        raise click.UsageError(f"{role} is granted in one tenant: add --tenant SLUG.")
+    if not password_stdin:
+        raise click.UsageError("Pass the password on standard input with --password-stdin, "
+                               "e.g. `siaga112 user create … --password-stdin < password.txt`.")
+    password = sys.stdin.read().rstrip("\r\n")
+    actor = _cli_actor()
+    with _platform_transaction() as (_, session):
+        tenant = _tenant_by_slug(session, tenant_slug) if tenant_slug else None
+        agency_id = _agency_of(session, tenant, agency) if agency and tenant else None
+        account = create_user(session, email, name, password, actor=actor)
+        grant_role(session, account, role, tenant.id if tenant else None, agency_id, actor=actor)
+        summary = {"id": str(account.id), "email": account.email, "role": role,
+                   "tenant": tenant.slug if tenant else None}
+    click.echo(json.dumps(summary))
+
+
+@main.group(help="OAuth clients: machine clients of one tenant, browser and CLI clients.")
+def client() -> None:
+    pass
+
+
+@client.command("create", help="Create a machine client (client credentials) of one tenant; prints its secret once.")
+@click.option("--tenant", "tenant_slug", required=True, help="Slug of the tenant the client acts in.")
+@click.option("--name", required=True, help="What the client is, e.g. 'PBX Kota Makassar'.")
+def client_create(tenant_slug: str, name: str) -> None:
+    import json
+
+    from .identity.oauth_service import create_machine_client
+
+    with _platform_transaction() as (_, session):
+        machine, secret = create_machine_client(session, _tenant_by_slug(session, tenant_slug), name, _cli_actor())
+        created = {"client_id": machine.client_id, "client_secret": secret}
+    click.echo(json.dumps(created))
+
+
+@client.command("create-public", help="Create a browser or CLI client (authorization code + PKCE, no secret).")
+@click.option("--name", required=True, help="What the client is, e.g. 'Siaga112 CLI'.")
+@click.option("--redirect-uri", "redirect_uris", multiple=True, required=True,
+              help="Where sign-in returns to (https, or http on localhost); repeat for several.")
+def client_create_public(name: str, redirect_uris: tuple[str, ...]) -> None:
+    import json
+
+    from .identity.oauth_service import create_public_client
+
+    with _platform_transaction() as (_, session):
+        public_client = create_public_client(session, name, list(redirect_uris), _cli_actor())
+        created = {"client_id": public_client.client_id}
+    click.echo(json.dumps(created))
+
+
+@client.command("revoke", help="Revoke a client: it gets no more tokens and its refresh tokens stop working.")
+@click.argument("client_id")
+def client_revoke(client_id: str) -> None:
+    from .identity.oauth_service import find_client, revoke_client
+
+    with _platform_transaction() as (_, session):
+        found = find_client(session, client_id)
+        if found is None:
+            raise click.ClickException(f"There is no client {client_id!r}.")
+        revoke_client(session, found, _cli_actor())
+    click.echo(f"revoked {client_id}")
+
+
+@main.group(help="Access tokens for scripts and operations.")
+def token() -> None:
+    pass
+
+
+@token.command("issue", help="Print an access token for the account with EMAIL, as /oauth/token would issue it.")
+@click.argument("email")
+@click.option("--ttl", type=click.IntRange(30, 24 * 3600), help="Lifetime in seconds (default SIAGA_ACCESS_TOKEN_TTL).")
+@click.option("--scope", default="api", show_default=True, help="Space-separated scopes.")
+def token_issue(email: str, ttl: int | None, scope: str) -> None:
+    from .audit.service import record
+    from .identity.tokens import issue_access_token
+
+    with _platform_transaction() as (settings, session):
+        account = _user_by_email(session, email)
+        access_token = issue_access_token(session, account, ttl=ttl, scope=scope, settings=settings)
+        record(session, _cli_actor(), "token.issue", "user", account.id,
+               after={"ttl": ttl or settings.access_token_ttl, "scope": scope})
+    click.echo(access_token)
+
+
+# --- tenants and audit ------------------------------------------------------
+
+@main.group(help="Tenants: one per region.")
+def tenant() -> None:
+    pass
+
+
+@tenant.command("create", help="Create the tenant of the region with REGION_CODE (e.g. 33.75); prints its slug.")
+@click.argument("region_code")
+def tenant_create(region_code: str) -> None:
+    from .tenancy.service import create_tenant
+
+    actor = _cli_actor()
+    with _platform_transaction() as (_, session):
+        slug = create_tenant(session, region_code, actor).slug
+    click.echo(slug)
+
+
+@main.group(help="The audit log.")
+def audit() -> None:
+    pass
+
+
+@audit.command("verify", help="Check every tenant's hash chain; exits 1 and lists what was changed or deleted.")
+def audit_verify() -> None:
+    from .audit.service import verify_chains
+
+    with _platform_transaction() as (_, session):
+        checked, problems = verify_chains(session)
+    for problem in problems:
+        click.echo(f"TAMPERED: {problem}", err=True)
+    click.echo(f"{checked} audit entries checked, {len(problems)} problems")
+    if problems:
+        sys.exit(1)
+
+
+def _seed_demo(settings: Settings) -> list:
+    """Demo tenants and one login per role, on an empty database; returns the demo logins that exist."""
+    from siaga112.tenants.demo import demo_logins, seed_demo
+
+    from .secrets import stored_secret
+
+    password = stored_secret(settings.data_dir, "demo-password")
+    with _platform_transaction() as (_, session):
+        seed_demo(session, password)
+        return [(login, password) for login in demo_logins(session)]
+
+
 # --- up ---------------------------------------------------------------------
 
 @main.command(help="Run everything: embedded services if needed, migrations, regions, web, worker and cron.")
@@ -168,6 +401,7 @@ def up(host: str | None, port: int | None) -> None:
         redis_url = settings.redis_url or embedded_redis.start()
         migrate_up(urls.owner)
         click.echo(f"regions: {_sync_regions(settings)}", err=True)
+        demo = _seed_demo(settings)
         # Children get resolved URLs, so they attach to these servers and never start their own.
         resolved = replace(settings, database_url=database_urls(settings).admin, redis_url=redis_url)
         supervisor = Supervisor(child_env(resolved.env()))
@@ -177,6 +411,9 @@ def up(host: str | None, port: int | None) -> None:
         if not wait_until_ready(f"{base}/readyz", supervisor):
             raise click.ClickException(f"Siaga112 did not become ready at {base}/readyz; see the logs above.")
         click.echo(f"Siaga112 is running at {base}/  (API docs: {base}/api/v1/docs). Press Ctrl-C to stop.")
+        for login, password in demo:
+            where = f" in {login.tenant}" if login.tenant else ""
+            click.echo(f"  demo login: {login.email:<40} {login.role}{where}  (password: {password})")
         sys.stdout.flush()
         supervisor.watch()
         raise click.ClickException("a service kept exiting; stopping everything")

@@ -79,27 +79,7 @@ class Settings:
 
     def env(self) -> dict[str, str]:
         """These settings as SIAGA_* variables, for child processes."""
-        return {
-            "SIAGA_DATA_DIR": str(self.data_dir),
-            "SIAGA_DATABASE_URL": self.database_url,
-            "SIAGA_REDIS_URL": self.redis_url,
-            "SIAGA_HOST": self.host,
-            "SIAGA_PORT": str(self.port),
-            "SIAGA_WEB_WORKERS": str(self.web_workers),
-            "SIAGA_SECRET_KEY": self.secret_key,
-            "SIAGA_DATABASE_APP_PASSWORD": self.database_app_password,
-            "SIAGA_DATABASE_OWNER_PASSWORD": self.database_owner_password,
-            "SIAGA_PUBLIC_URL": ("", "The address people and clients reach Siaga112 at (the OAuth issuer), e.g. "
-                         "`https://siaga112.go.id`. Empty: http://SIAGA_HOST:SIAGA_PORT."),
-    "SIAGA_JWT_KEY": ("", "PEM private key (RSA) that signs access and ID tokens. Empty: generated once into "
-                      "SIAGA_DATA_DIR/secrets."),
-    "SIAGA_ACCESS_TOKEN_TTL": ("300", "Lifetime of access tokens in seconds (short: roles are read when a token is issued)."),
-    "SIAGA_LOG_LEVEL": self.log_level,
-            "SIAGA_OUTBOX_INTERVAL": str(self.outbox_interval),
-            "SIAGA_PUBLIC_URL": self.public_url,
-            "SIAGA_JWT_KEY": self.jwt_key,
-            "SIAGA_ACCESS_TOKEN_TTL": str(self.access_token_ttl),
-        }
+        return {name: str(getattr(self, name.removeprefix("SIAGA_").lower())) for name in VARIABLES}
 
 
 def _integer(get, name: str, low: int, high: int) -> int:

@@ -17,6 +17,7 @@ from flask import current_app, g, request
 from flask_smorest import abort
 from sqlalchemy import select
 
+from ..api import API_PREFIX
 from ..audit.service import Actor
 from ..db import request_session
 from ..tenancy.context import PLATFORM, TenantContext, set_context
@@ -45,12 +46,16 @@ def _unauthorized(detail: str):
 
 
 def current_principal() -> Principal | None:
-    """The principal of this request: a bearer access token, else the signed-in browser session."""
+    """The principal of this request: a bearer access token, else (pages only) the signed-in browser session.
+
+    The API never accepts the session cookie: a browser would send it along with a forged cross-site
+    request, and the API has no CSRF tokens.
+    """
     if "principal" in g:
         return g.principal
     principal = None
     header = request.headers.get("Authorization")
-    if header is not None:
+    if header is not None or request.path.startswith(API_PREFIX):
         from .tokens import InvalidToken, principal_from_bearer
 
         try:

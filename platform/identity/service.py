@@ -11,8 +11,10 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..audit.service import Actor, record
 from ..tenancy.models import Tenant
 from .models import Membership, PlatformRole, User
+from .oauth_service import revoke_refresh_tokens_of_user
 from .passwords import hash_password, needs_rehash, verify_password
 from .principal import Grant, Principal
 from .roles import AGENCY_RESPONDER, PLATFORM_ROLES, ROLES, TENANT_ROLES
@@ -38,18 +40,23 @@ def find_user_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
 
 
-def create_user(session: Session, email: str, name: str, password: str | None = None) -> User:
+def create_user(session: Session, email: str, name: str, password: str | None = None, actor: Actor | None = None,
+                audit_tenant_id: uuid.UUID | None = None) -> User:
+    """A new account; audited in the platform's chain, or in audit_tenant_id's when a tenant invites."""
     email = normalise_email(email)
     if find_user_by_email(session, email):
         raise EmailTaken(f"There is already an account for {email}.")
     user = User(email=email, name=name.strip() or email, password_hash=hash_password(password) if password else None)
     session.add(user)
     session.flush()
+    if actor:
+        record(session, actor, "user.create", "user", user.id, tenant_id=audit_tenant_id,
+               after={"email": user.email, "name": user.name, "password_set": password is not None})
     return user
 
 
 def grant_role(session: Session, user: User, role: str, tenant_id: uuid.UUID | None = None,
-               agency_id: uuid.UUID | None = None) -> PlatformRole | Membership:
+               agency_id: uuid.UUID | None = None, actor: Actor | None = None) -> PlatformRole | Membership:
     if role not in ROLES:
         raise IdentityError(f"Unknown role {role!r}; roles are {', '.join(ROLES)}.")
     if role in PLATFORM_ROLES:
@@ -68,6 +75,9 @@ def grant_role(session: Session, user: User, role: str, tenant_id: uuid.UUID | N
         grant = existing or Membership(tenant_id=tenant_id, user_id=user.id, role=role, agency_id=agency_id)
     session.add(grant)
     session.flush()
+    if actor and not existing:
+        record(session, actor, "role.grant", "user", user.id, tenant_id=tenant_id,
+               after={"role": role, "agency_id": str(agency_id) if agency_id else None})
     return grant
 
 
@@ -145,10 +155,8 @@ def _check_tenant_grant(session: Session, tenant_id: uuid.UUID, role: str, agenc
 def invite_member(session: Session, tenant_id: uuid.UUID, email: str, name: str, role: str,
                   agency_id: uuid.UUID | None, actor) -> Membership:
     """Grant a tenant role to a person, creating their account (without a password) if they are new."""
-    from ..audit.service import record
-
     _check_tenant_grant(session, tenant_id, role, agency_id)
-    user = find_user_by_email(session, email) or create_user(session, email, name)
+    user = find_user_by_email(session, email) or create_user(session, email, name, actor=actor, audit_tenant_id=tenant_id)
     if session.scalar(select(Membership.id).where(
             Membership.tenant_id == tenant_id, Membership.user_id == user.id, Membership.role == role,
             Membership.agency_id.is_not_distinct_from(agency_id))):
@@ -163,9 +171,6 @@ def invite_member(session: Session, tenant_id: uuid.UUID, email: str, name: str,
 
 def change_member(session: Session, membership: Membership, role: str, agency_id: uuid.UUID | None, actor) -> Membership:
     from sqlalchemy.orm.exc import StaleDataError
-
-    from ..audit.service import record
-
     _check_tenant_grant(session, membership.tenant_id, role, agency_id)
     before = member_snapshot(membership)
     membership.role, membership.agency_id = role, agency_id
@@ -179,9 +184,8 @@ def change_member(session: Session, membership: Membership, role: str, agency_id
 
 
 def revoke_member(session: Session, membership: Membership, actor) -> None:
-    from ..audit.service import record
-
     record(session, actor, "member.revoke", "membership", membership.id, tenant_id=membership.tenant_id,
            before=member_snapshot(membership))
     session.delete(membership)
     session.flush()
+    revoke_refresh_tokens_of_user(session, membership.user_id)  # no refresh may bring the old role back
