@@ -35,7 +35,7 @@ def compile_catalogues():
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
-    for po_path in HERE.glob("*/translations/*/LC_MESSAGES/*.po"):
+    for po_path in (path for folder in ROOTS for path in (HERE / folder).glob("**/translations/*/LC_MESSAGES/*.po")):
         with po_path.open("rb") as po_file:
             catalog = read_po(po_file)
         with po_path.with_suffix(".mo").open("wb") as mo_file:

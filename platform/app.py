@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Mapping
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import health
 from .api import init_api
@@ -49,6 +50,15 @@ def import_models() -> None:
         importlib.import_module(module)
 
 
+def context_translation_folders() -> list[Path]:
+    """Message catalogues the contexts keep beside their code (tenants/roster/translations …)."""
+    import siaga112.onboarding
+    import siaga112.tenants
+
+    return sorted(folder for package in (siaga112.tenants, siaga112.onboarding)
+                  for root in package.__path__ for folder in Path(root).rglob("translations") if folder.is_dir())
+
+
 def load_contexts() -> None:
     """Import every context's outbox event handlers (the worker needs them registered)."""
     import siaga112.onboarding  # noqa: F401
@@ -70,6 +80,10 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
         SIAGA_REDIS_URL=redis_url,
         MAX_CONTENT_LENGTH=25 * 1024 * 1024,
     )
+    if settings.trusted_proxies:
+        # Only behind a proxy that sets them: otherwise anyone could claim https or another client address.
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     app.extensions["siaga112.settings"] = settings
@@ -79,7 +93,7 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     relay_after_commit(database, lambda: redis_connection(redis_url))
     init_request_ids(app)
     init_errors(app)
-    init_web(app)
+    init_web(app, context_translation_folders())
     init_security(app)
     init_oauth(app)
 

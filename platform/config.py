@@ -27,6 +27,8 @@ VARIABLES = {
     "SIAGA_JWT_KEY": ("", "PEM private key (RSA) that signs access and ID tokens. Empty: generated once into "
                       "SIAGA_DATA_DIR/secrets."),
     "SIAGA_ACCESS_TOKEN_TTL": ("300", "Lifetime of access tokens in seconds (short: roles are read when a token is issued)."),
+    "SIAGA_TRUSTED_PROXIES": ("0", "How many reverse proxies (e.g. the ingress) sit in front and set X-Forwarded-For/Proto/Host; "
+                              "0 trusts none of those headers."),
     "SIAGA_LOG_LEVEL": ("INFO", "Log level of the JSON logs (DEBUG, INFO, WARNING, ERROR)."),
     "SIAGA_OUTBOX_INTERVAL": ("10", "Seconds between two relays of pending outbox events by rq cron."),
 }
@@ -52,6 +54,7 @@ class Settings:
     public_url: str
     jwt_key: str
     access_token_ttl: int
+    trusted_proxies: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -75,6 +78,7 @@ class Settings:
             public_url=(get("SIAGA_PUBLIC_URL") or f"http://{get('SIAGA_HOST')}:{get('SIAGA_PORT')}").rstrip("/"),
             jwt_key=get("SIAGA_JWT_KEY"),
             access_token_ttl=_integer(get, "SIAGA_ACCESS_TOKEN_TTL", 30, 3600),
+            trusted_proxies=_integer(get, "SIAGA_TRUSTED_PROXIES", 0, 5),
         )
 
     def env(self) -> dict[str, str]:

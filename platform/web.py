@@ -39,11 +39,13 @@ def set_language(code: str):
     return response
 
 
-def init_web(app: Flask) -> None:
+def init_web(app: Flask, translation_folders: list[Path]) -> None:
+    """Babel with the kernel's catalogue plus the contexts' own (the composition root finds those)."""
+    folders = [Path(__file__).parent / "translations", *translation_folders]
     app.config.update(
         BABEL_DEFAULT_LOCALE=DEFAULT_LANGUAGE,
         BABEL_DEFAULT_TIMEZONE="Asia/Jakarta",
-        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
+        BABEL_TRANSLATION_DIRECTORIES=";".join(str(folder) for folder in folders),
     )
     Babel(app, locale_selector=select_locale)
     app.register_blueprint(bp)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from babel.messages import frontend
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.mofile import read_mo
@@ -18,9 +19,11 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
 BABEL_CFG = ROOT / "babel.cfg"
-TRANSLATIONS = ROOT / "platform" / "translations"
-PO_FILE = TRANSLATIONS / "id" / "LC_MESSAGES" / "messages.po"
-MO_FILE = PO_FILE.with_suffix(".mo")
+# The kernel's catalogue, and one per context folder that has its own (e.g. tenants/roster/translations):
+# Flask-Babel merges them all, so together they must cover every message.
+CATALOGUES = sorted(path for top in ("platform", "tenants", "onboarding")
+                    for path in (ROOT / top).rglob("translations/id/LC_MESSAGES/messages.po"))
+PO_FILE = ROOT / "platform" / "translations" / "id" / "LC_MESSAGES" / "messages.po"
 
 UPDATE_COMMAND = (
     "pybabel extract -F babel.cfg -o platform/translations/messages.pot . && "
@@ -61,9 +64,24 @@ def extracted_messages() -> dict[tuple[str | tuple[str, ...], str | None], list[
     return found
 
 
-def read_catalogue():
-    with PO_FILE.open("rb") as po:
+def read_catalogue(path=PO_FILE):
+    with path.open("rb") as po:
         return read_po(po, locale="id")
+
+
+class MergedCatalogue:
+    """Every catalogue's entries, looked up by (msgid, context) as Flask-Babel's merged translations do."""
+
+    def __init__(self):
+        self.entries = {}
+        for path in CATALOGUES:
+            for message in read_catalogue(path):
+                if message.id:
+                    key = message.id[0] if isinstance(message.id, (list, tuple)) else message.id
+                    self.entries.setdefault((key, message.context), message)
+
+    def get(self, key, context=None):
+        return self.entries.get((key, context))
 
 
 def as_key(value):
@@ -86,7 +104,7 @@ def test_extraction_finds_the_templates_messages():
 
 
 def test_every_message_has_an_indonesian_translation():
-    catalogue = read_catalogue()
+    catalogue = MergedCatalogue()
     missing = []
     for (msgid, context), places in sorted(extracted_messages().items(), key=lambda item: item[1][0]):
         key = msgid[0] if isinstance(msgid, tuple) else msgid
@@ -103,13 +121,15 @@ def test_every_message_has_an_indonesian_translation():
             continue
         missing.append(f"  {msgid!r} ({problem}; {', '.join(places)})")
     assert not missing, (
-        f"{len(missing)} message(s) have no Indonesian translation in {PO_FILE.relative_to(ROOT)}:\n"
+        f"{len(missing)} message(s) have no Indonesian translation in any of "
+        f"{', '.join(str(p.relative_to(ROOT)) for p in CATALOGUES)}:\n"
         + "\n".join(missing) + f"\nUpdate the catalogue from the repository root: {UPDATE_COMMAND}."
     )
 
 
-def test_catalogue_has_no_fuzzy_entries_and_keeps_placeholders():
-    catalogue = read_catalogue()
+@pytest.mark.parametrize("po_file", CATALOGUES, ids=lambda path: str(path.relative_to(ROOT)))
+def test_catalogue_has_no_fuzzy_entries_and_keeps_placeholders(po_file):
+    catalogue = read_catalogue(po_file)
     assert catalogue.num_plurals == 1, "Indonesian has one plural form: Plural-Forms: nplurals=1; plural=0;"
     fuzzy = [message.id for message in catalogue if message.id and message.fuzzy]
     assert not fuzzy, f"Fuzzy entries are not used at run time; review and unmark them: {fuzzy}"
@@ -118,13 +138,15 @@ def test_catalogue_has_no_fuzzy_entries_and_keeps_placeholders():
     assert not problems, "Translations that would break formatting:\n" + "\n".join(problems)
 
 
-def test_compiled_catalogue_is_present_and_current():
+@pytest.mark.parametrize("po_file", CATALOGUES, ids=lambda path: str(path.relative_to(ROOT)))
+def test_compiled_catalogue_is_present_and_current(po_file):
     reinstall = "Compile it by reinstalling from the repository root: `pip install -e .`"
+    PO_FILE, MO_FILE = po_file, po_file.with_suffix(".mo")
     assert MO_FILE.is_file(), f"{MO_FILE.relative_to(ROOT)} is missing. {reinstall}"
     assert MO_FILE.stat().st_mtime >= PO_FILE.stat().st_mtime, (
         f"{MO_FILE.relative_to(ROOT)} is older than {PO_FILE.name}. {reinstall}")
     with MO_FILE.open("rb") as mo:
         compiled = {as_key(message.id): as_key(message.string) for message in read_mo(mo) if message.id}
-    source = {as_key(message.id): as_key(message.string) for message in read_catalogue()
+    source = {as_key(message.id): as_key(message.string) for message in read_catalogue(po_file)
               if message.id and not message.fuzzy and is_translated(message)}
     assert compiled == source, f"{MO_FILE.relative_to(ROOT)} does not match {PO_FILE.name}. {reinstall}"
