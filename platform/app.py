@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Mapping
 
+import siaga112.tenants
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -39,6 +40,9 @@ MODEL_MODULES = (
     "siaga112.platform.identity.oauth_models",
     "siaga112.platform.audit.models",
     "siaga112.tenants.directory.models",
+    "siaga112.tenants.categories.models",
+    "siaga112.tenants.roster.models",
+    "siaga112.tenants.training.models",
 )
 
 
@@ -100,6 +104,7 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     api = init_api(app)
     for blueprint in (regions_api.blp, tenants_api.blp, members_api.blp, audit_api.blp):
         api.register_blueprint(blueprint)
+    siaga112.tenants.register(app, api)
     app.register_blueprint(regions_views.bp)
     app.register_blueprint(identity_views.bp)
     app.register_blueprint(health.bp)

@@ -1,0 +1,33 @@
+"""Everything a region owns: directory, categories, rosters, training (and later calls and dispatch)."""
+
+from flask import Blueprint
+from flask_babel import lazy_gettext
+
+CONTEXTS = ("directory", "categories", "roster", "training")
+# The tenant pages' navigation, in order: (endpoint, label). An endpoint not (yet) in the app is left out.
+SECTIONS = (
+    ("tenants_directory_web.agencies", lazy_gettext("Agencies")),
+    ("tenants_directory_web.numbers", lazy_gettext("Numbers")),
+    ("tenants_categories_web.categories", lazy_gettext("Incident categories")),
+    ("tenants_roster_web.shifts", lazy_gettext("Shifts")),
+    ("tenants_roster_web.roster", lazy_gettext("Roster")),
+    ("tenants_training_web.training", lazy_gettext("Training")),
+)
+
+
+def register(app, api) -> None:
+    """Wire this context's API and page blueprints into the app (called by the composition root)."""
+    import importlib
+
+    for name in CONTEXTS:
+        api.register_blueprint(importlib.import_module(f"siaga112.tenants.{name}.api").blp)
+        app.register_blueprint(importlib.import_module(f"siaga112.tenants.{name}.views").bp)
+    app.register_blueprint(_frame)
+
+    @app.context_processor
+    def tenant_sections():
+        return {"tenant_sections": [(endpoint, label) for endpoint, label in SECTIONS if endpoint in app.view_functions]}
+
+
+# Only carries tenants/templates (the tenant frame) onto the template path.
+_frame = Blueprint("tenants_frame", __name__, template_folder="templates")

@@ -92,10 +92,20 @@ def _choose_role(principal: Principal, allowed: set[str], tenant_slug: str | Non
     return (tenant_roles or usable or [None])[0]
 
 
+def _sign_in_first():
+    """A page asks a person to sign in and come back; the API answers 401."""
+    if request.path.startswith(API_PREFIX):
+        _unauthorized("Send an access token as `Authorization: Bearer …` (see /.well-known/openid-configuration).")
+    from flask import redirect, url_for
+    from werkzeug.exceptions import abort as abort_with
+
+    abort_with(redirect(url_for("identity_web.sign_in", next=request.full_path.rstrip("?"))))
+
+
 def check_access(allowed: tuple[str, ...]) -> Access:
     principal = current_principal()
     if principal is None:
-        _unauthorized("Sign in, or send an access token as `Authorization: Bearer …`.")
+        _sign_in_first()
     slug = (request.view_args or {}).get("tenant")
     if slug is not None and slug not in principal.tenant_slugs() and not principal.platform_roles():
         abort(404, message=f"There is no tenant {slug!r} that you can see.")

@@ -1,0 +1,1 @@
+"""Training records of the people on a tenant's roster, with certificates."""
