@@ -24,7 +24,10 @@ def select_locale() -> str:
 
 def safe_next(target: str | None) -> str:
     """Only a path on this site: never an open redirect to another host."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    # Browsers drop tabs/newlines inside URLs ("/\t/evil.example" becomes "//evil.example"), and a
+    # newline in a header is a 500: refuse control characters and spaces too.
+    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and target.isprintable() and not any(char.isspace() for char in target)):
         return target
     return "/"
 

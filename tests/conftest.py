@@ -174,3 +174,59 @@ def tenants(database):
             grant_role(session, admin, "regional_admin", tenant.id)
             made[key] = {"tenant": tenant, "agency_id": agency.id, "admin": admin}
     return made
+
+
+# --- browser tests: Debian's Chromium through Playwright, the real app over HTTP ---------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+RESULTS = Path(__file__).resolve().parent.parent / "test-results"
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The session's app on 127.0.0.1 and a free port, from a background thread."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing; the browser tests drive Debian's Chromium. "
+                    "Install it with: apt-get install -y chromium", pytrace=False)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def open_page(browser, live_server, **context_options):
+    """A fresh context (no cookies) and the list its page's errors land in: (page, problems)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server, **context_options)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    page.on("console", lambda message: problems.append(f"console {message.type}: {message.text}")
+            if message.type == "error" else None)
+    page.on("response", lambda response: problems.append(f"HTTP {response.status} {response.url}")
+            if response.status >= 400 else None)
+    page.on("requestfailed", lambda request: problems.append(f"failed {request.url}: {request.failure}"))
+    return page, problems

@@ -421,7 +421,7 @@ def limited_app(services):
                 instance_path=str(services.data_dir / "limited-instance"))
     app.config.update(SECRET_KEY="test", SIAGA_REDIS_URL=services.redis_url, TESTING=True)
     init_errors(app)
-    init_web(app)
+    init_web(app, [])
     init_security(app)
     app.register_blueprint(regions_views.bp)
 

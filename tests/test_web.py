@@ -247,3 +247,10 @@ def test_unknown_language_in_the_cookie_falls_back_to_bahasa_indonesia(client):
     page = parse(client.get("/"))
     assert page.lang == "id"
     assert "Belum bergabung" in page.text
+
+
+@pytest.mark.parametrize("target", ["/%09/evil.example", "/%0a/evil.example", "/%20/evil.example"])
+def test_language_switch_refuses_whitespace_tricks_in_next(client, target):
+    response = client.get(f"/language/en?next={target}")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
