@@ -3,6 +3,8 @@
 from flask import Blueprint
 from flask_babel import lazy_gettext
 
+from .categories import jobs as _category_jobs  # noqa: F401  (registers the tenant.created handler in every process)
+
 CONTEXTS = ("directory", "categories", "roster", "training")
 # The tenant pages' navigation, in order: (endpoint, label). An endpoint not (yet) in the app is left out.
 SECTIONS = (
@@ -22,6 +24,7 @@ def register(app, api) -> None:
     for name in CONTEXTS:
         api.register_blueprint(importlib.import_module(f"siaga112.tenants.{name}.api").blp)
         app.register_blueprint(importlib.import_module(f"siaga112.tenants.{name}.views").bp)
+    api.register_blueprint(importlib.import_module("siaga112.tenants.directory.api").routing_blp)
     app.register_blueprint(_frame)
 
     @app.context_processor

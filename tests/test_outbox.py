@@ -92,4 +92,4 @@ def test_cron_configuration_registers_the_relay():
     import siaga112.platform.jobs.cron  # noqa: F401  (registers through rq.cron.register)
 
     scheduler = cron.create_cron(connection=None)
-    assert [job.func_name for job in scheduler.get_jobs()] == ["siaga112.platform.jobs.outbox.relay_outbox"]
+    assert "siaga112.platform.jobs.outbox.relay_outbox" in [job.func_name for job in scheduler.get_jobs()]

@@ -11,6 +11,7 @@ narrowed to that tenant's context, where row-level security applies.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 
 from flask import current_app, g, request
@@ -26,6 +27,7 @@ from .principal import Principal
 from .roles import PLATFORM_ROLES
 
 ALLOWED_ROLES_ATTRIBUTE = "siaga112_allowed_roles"
+SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")  # the tenants.slug check constraint
 PUBLIC_ATTRIBUTE = "siaga112_public"
 
 
@@ -107,6 +109,8 @@ def check_access(allowed: tuple[str, ...]) -> Access:
     if principal is None:
         _sign_in_first()
     slug = (request.view_args or {}).get("tenant")
+    if slug is not None and not SLUG.fullmatch(slug):  # e.g. a NUL, which PostgreSQL refuses in a query: a 500
+        abort(404, message="There is no tenant with such a name.")
     if slug is not None and slug not in principal.tenant_slugs() and not principal.platform_roles():
         abort(404, message=f"There is no tenant {slug!r} that you can see.")
     role = _choose_role(principal, set(allowed), slug)

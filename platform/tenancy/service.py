@@ -14,10 +14,12 @@ from sqlalchemy.sql import Select
 
 from ..audit.service import Actor, record
 from ..identity.principal import Principal
+from ..jobs.outbox import emit
 from ..regions.models import Region
 from ..regions.service import CODE_FORMAT
 from .models import TENANT_STATUSES, Tenant
 
+TENANT_CREATED = "tenant.created"  # outbox topic, payload {"tenant_id", "region_code", "slug"}
 EDITABLE_BY_TENANT = {"contact_email", "address"}
 EDITABLE_BY_PLATFORM = EDITABLE_BY_TENANT | {"status"}
 
@@ -67,6 +69,9 @@ def create_tenant(session: Session, region_code: str, actor: Actor) -> Tenant:
     except IntegrityError:  # created by someone else a moment ago
         raise TenantExists(f"{region.name} already has a tenant.") from None
     record(session, actor, "tenant.create", "tenant", tenant.id, tenant_id=tenant.id, after=snapshot(tenant))
+    # Contexts set a new tenant up from this event (tenants/categories seeds the national categories);
+    # the kernel names no context, and the event commits with the tenant or not at all.
+    emit(session, TENANT_CREATED, {"tenant_id": str(tenant.id), "region_code": region_code, "slug": tenant.slug})
     return tenant
 
 

@@ -1,3 +1,207 @@
-from flask import Blueprint
+"""The directory's pages: agencies (with their contacts) and numbers. Same services and roles as the API.
+
+Each page has a GET for its readers and POSTs for its writers on separate view functions, so
+`roles_allowed` decides who may change what, as it does for the API.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from werkzeug.exceptions import abort as abort_with
+
+from siaga112.platform.db import request_session
+from siaga112.platform.identity.access import current_access, roles_allowed
+from siaga112.platform.identity.roles import REGIONAL_ADMIN
+
+from . import service
+from .api import READERS, WRITERS
+from .forms import (AFFILIATION_LABELS, KIND_LABELS, NUMBER_KIND_LABELS, AgencyEditForm, AgencyForm, NumberForm,
+                    SelectChoice, VersionForm, error_message)
 
 bp = Blueprint("tenants_directory_web", __name__, template_folder="templates")
+LABELS = {"kind_labels": KIND_LABELS, "affiliation_labels": AFFILIATION_LABELS, "number_kind_labels": NUMBER_KIND_LABELS}
+
+
+def can_write() -> bool:
+    access = current_access()
+    return REGIONAL_ADMIN in access.principal.roles_in(access.tenant.slug)
+
+
+def _page(template: str, status: int = 200, **context):
+    return render_template(template, tenant=current_access().tenant, can_write=can_write(), **LABELS, **context), status
+
+
+def _agency_or_404(agency_id: uuid.UUID):
+    try:
+        return service.get_agency(request_session(), current_access().tenant.id, agency_id)
+    except service.NotFound:
+        abort_with(404)
+
+
+# --- agencies -------------------------------------------------------------------------------------
+
+def _agencies_page(form: AgencyForm, status: int = 200):
+    agencies = request_session().scalars(service.agencies_query(current_access().tenant.id)).all()
+    return _page("directory/agencies.html", status, agencies=agencies, form=form)
+
+
+@bp.get("/tenants/<tenant>/agencies")
+@roles_allowed(*READERS)
+def agencies(tenant):
+    return _agencies_page(AgencyForm())
+
+
+@bp.post("/tenants/<tenant>/agencies")
+@roles_allowed(*WRITERS)
+def add_agency(tenant):
+    form = AgencyForm()
+    if not form.validate_on_submit():
+        return _agencies_page(form, 422)
+    access, session = current_access(), request_session()
+    fields = {"name": form.name.data.strip(), "kind": form.kind.data, "affiliation": form.affiliation.data or None,
+              "email": (form.email.data or "").strip() or None}
+    try:
+        agency = service.create_agency(session, access.tenant.id, fields, access.actor())
+        if form.contact_number.e164:
+            service.add_number(session, access.tenant.id, form.contact_number.e164, "agency_contact",
+                               (form.contact_label.data or "").strip(), agency.id, access.actor())
+    except service.DirectoryError as error:
+        session.rollback()  # the agency and its number go in together or not at all
+        target = form.contact_number if error.field in ("number", "agency_id") else form.name
+        target.errors = [*target.errors, error_message(error)]
+        return _agencies_page(form, 409 if isinstance(error, service.Conflict) else 422)
+    session.commit()
+    flash(_("Agency %(name)s added.", name=agency.name))
+    return redirect(url_for(".agencies", tenant=tenant))
+
+
+def _agency_page(agency, form: AgencyEditForm, status: int = 200):
+    return _page("directory/agency.html", status, agency=agency, form=form)
+
+
+@bp.get("/tenants/<tenant>/agencies/<uuid:agency_id>")
+@roles_allowed(*READERS)
+def agency(tenant, agency_id):
+    found = _agency_or_404(agency_id)
+    return _agency_page(found, AgencyEditForm(obj=found))
+
+
+@bp.post("/tenants/<tenant>/agencies/<uuid:agency_id>")
+@roles_allowed(*WRITERS)
+def change_agency(tenant, agency_id):
+    found = _agency_or_404(agency_id)
+    form = AgencyEditForm()
+    if not form.validate_on_submit():
+        return _agency_page(found, form, 422)
+    if form.version.data != str(found.version):
+        flash(error_message(service.Stale("", code="stale")), "error")
+        return _agency_page(found, AgencyEditForm(formdata=None, obj=found), 409)
+    access, session = current_access(), request_session()
+    changes = {"name": form.name.data.strip(), "kind": form.kind.data, "affiliation": form.affiliation.data,
+               "email": (form.email.data or "").strip() or None, "active": form.active.data}
+    try:
+        service.update_agency(session, found, changes, access.actor())
+    except service.DirectoryError as error:
+        form.name.errors = [*form.name.errors, error_message(error)]
+        return _agency_page(found, form, 409 if isinstance(error, service.Conflict) else 422)
+    session.commit()
+    flash(_("Agency %(name)s saved.", name=found.name))
+    return redirect(url_for(".agencies", tenant=tenant))
+
+
+# --- numbers --------------------------------------------------------------------------------------
+
+def _number_form(form: NumberForm | None = None) -> NumberForm:
+    form = form or NumberForm()
+    agencies = request_session().scalars(service.agencies_query(current_access().tenant.id, active=True)).all()
+    form.agency_id.choices = [SelectChoice("", "—")] + [SelectChoice(str(agency.id), agency.name) for agency in agencies]
+    return form
+
+
+def _numbers_page(form: NumberForm, status: int = 200):
+    tenant_id = current_access().tenant.id
+    session = request_session()
+    numbers = session.scalars(service.numbers_query(tenant_id)).all()
+    agency_names = {agency.id: agency.name for agency in session.scalars(service.agencies_query(tenant_id))}
+    return _page("directory/numbers.html", status, numbers=numbers, agency_names=agency_names, form=form,
+                 action_form=VersionForm())
+
+
+@bp.get("/tenants/<tenant>/numbers")
+@roles_allowed(*READERS)
+def numbers(tenant):
+    return _numbers_page(_number_form())
+
+
+@bp.post("/tenants/<tenant>/numbers")
+@roles_allowed(*WRITERS)
+def add_number(tenant):
+    form = _number_form()
+    if not form.validate_on_submit():
+        return _numbers_page(form, 422)
+    access, session = current_access(), request_session()
+    agency_id = _uuid_or_none(form.agency_id.data)
+    try:
+        number = service.add_number(session, access.tenant.id, form.number.e164, form.kind.data,
+                                    (form.label.data or "").strip(), agency_id, access.actor())
+    except service.DirectoryError as error:
+        target = form.agency_id if error.field == "agency_id" else form.number
+        target.errors = [*target.errors, error_message(error)]
+        return _numbers_page(form, 409 if isinstance(error, service.Conflict) else 422)
+    session.commit()
+    flash(_("Number %(number)s added.", number=number.national))
+    return redirect(url_for(".numbers", tenant=tenant))
+
+
+def _uuid_or_none(text: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text) if text else None
+    except ValueError:
+        return uuid.UUID(int=0)  # no agency has it: the service answers "choose an agency of this region"
+
+
+def _number_action(number_id: uuid.UUID, act) -> object:
+    """Run a row action on a number if the reader saw its current version; back to the list either way."""
+    access, session = current_access(), request_session()
+    form = VersionForm()
+    try:
+        number = service.get_number(session, access.tenant.id, number_id)
+    except service.NotFound:
+        abort_with(404)
+    if not form.validate_on_submit() or form.version.data != number.version:
+        flash(error_message(service.Stale("", code="stale")), "error")
+        return redirect(url_for(".numbers", tenant=access.tenant.slug))
+    try:
+        message = act(session, number, access.actor())
+    except service.DirectoryError as error:
+        session.rollback()
+        flash(error_message(error), "error")
+        return redirect(url_for(".numbers", tenant=access.tenant.slug))
+    session.commit()
+    flash(message)
+    return redirect(url_for(".numbers", tenant=access.tenant.slug))
+
+
+@bp.post("/tenants/<tenant>/numbers/<uuid:number_id>/active")
+@roles_allowed(*WRITERS)
+def toggle_number(tenant, number_id):
+    def act(session, number, actor):
+        service.update_number(session, number, {"active": not number.active}, actor)
+        return (_("Number %(number)s is active again.", number=number.national) if number.active
+                else _("Number %(number)s is deactivated.", number=number.national))
+
+    return _number_action(number_id, act)
+
+
+@bp.post("/tenants/<tenant>/numbers/<uuid:number_id>/delete")
+@roles_allowed(*WRITERS)
+def delete_number(tenant, number_id):
+    def act(session, number, actor):
+        national = number.national
+        service.remove_number(session, number, actor)
+        return _("Number %(number)s removed.", number=national)
+
+    return _number_action(number_id, act)
