@@ -1,5 +1,6 @@
-"""The roster page in Debian's Chromium (Playwright): a regional admin signs in, adds the usual shifts,
-previews next month's rotation, applies it and watches the coverage chart reach 100 %, all offline."""
+"""A regional admin's first evening in Debian's Chromium (Playwright): signs in, adds an agency with a
+contact number, adds the usual shifts, previews next month's rotation, applies it and watches the
+coverage chart reach 100 %, all offline."""
 
 from __future__ import annotations
 
@@ -47,6 +48,17 @@ def test_generate_next_months_roster_and_watch_coverage_reach_100(app, browser, 
         expect(page).to_have_url(re.compile(rf"/tenants/{tenant.slug}/roster$"))
         expect(page.locator("html")).to_have_attribute("lang", "id")
         expect(page.locator("#coverage-chart")).to_have_attribute("data-coverage-percent", "0.0")
+
+        page.get_by_role("navigation", name=f"Bagian {tenant.name}").get_by_role("link", name="Instansi").click()
+        page.locator("#agency-name").fill("Polres Malinau")
+        page.locator("#agency-kind").select_option("police")
+        page.locator("#agency-contact-number").fill("(0553) 21110")
+        page.locator("#agency-contact-label").fill("SPKT")
+        page.locator("#agency-submit").click()
+        expect(page.get_by_role("status")).to_contain_text("Polres Malinau")
+        contact = page.locator("table#agencies .contact-number[data-e164='+6255321110']")
+        expect(contact).to_have_count(1)
+        expect(contact).to_contain_text("0553")
 
         page.get_by_role("navigation", name=f"Bagian {tenant.name}").get_by_role("link", name="Sif").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Sif")
