@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import http
+from typing import NoReturn
 
 from flask import Flask
-from flask_smorest import Api, Blueprint, Page
+from flask_smorest import Api, Blueprint, Page, abort
 from flask_smorest.utils import prepare_response
 from marshmallow import Schema, fields
 from sqlalchemy import func, select
@@ -64,6 +65,16 @@ class SelectPage(Page):
     def item_count(self):
         counting = select(func.count()).select_from(self.collection.order_by(None).subquery())
         return request_session().scalar(counting)
+
+
+def refuse(error: Exception, location: str = "json") -> NoReturn:
+    """The problem response for a service's refusal: its `status` (422 unless it says otherwise); a 422
+    names the input at fault (`field`, under `location`) so a client knows what to change."""
+    status = getattr(error, "status", 422)
+    field = getattr(error, "field", None)
+    if status == 422 and field:
+        abort(422, message=str(error), errors={location: {field: [str(error)]}})
+    abort(status, message=str(error))
 
 
 PAGINATION_METADATA = {

@@ -1,14 +1,23 @@
 """Incident categories: national defaults seeded for every tenant, renamed, disabled or added by it, mapped to agencies."""
 from flask.views import MethodView
-from flask_smorest import abort
-
-from siaga112.platform.api import ApiBlueprint, SelectPage
+from siaga112.platform.api import ApiBlueprint, SelectPage, refuse
 from siaga112.platform.db import request_session
 from siaga112.platform.identity.access import current_access, roles_allowed
-from siaga112.platform.identity.roles import MINISTRY_ROLES, OPERATOR, PLATFORM_ADMIN, REGIONAL_ADMIN, SUPERVISOR
+from siaga112.platform.identity.roles import (
+    MINISTRY_ROLES,
+    OPERATOR,
+    PLATFORM_ADMIN,
+    REGIONAL_ADMIN,
+    SUPERVISOR,
+)
 
 from . import service
-from .schemas import CategoryCreateSchema, CategoryQuerySchema, CategorySchema, CategoryUpdateSchema
+from .schemas import (
+    CategoryCreateSchema,
+    CategoryQuerySchema,
+    CategorySchema,
+    CategoryUpdateSchema,
+)
 
 blp = ApiBlueprint("categories", __name__, url_prefix="/api/v1/tenants/<tenant>",
                    description="Incident categories: national defaults seeded for every tenant, renamed, disabled or added by it, mapped to agencies.")
@@ -16,16 +25,6 @@ blp = ApiBlueprint("categories", __name__, url_prefix="/api/v1/tenants/<tenant>"
 # Operators classify every call by these; the ministry compares regions by them.
 READERS = (REGIONAL_ADMIN, SUPERVISOR, OPERATOR, PLATFORM_ADMIN, *MINISTRY_ROLES)
 WRITERS = (REGIONAL_ADMIN,)
-STATUS = {service.Invalid: 422, service.NotFound: 404, service.Conflict: 409, service.Stale: 412}
-
-
-def fail(error: service.CategoryError):
-    status = STATUS.get(type(error), 422)
-    if status == 422 and error.field:
-        abort(422, message=str(error), errors={"json": {error.field: [str(error)]}})
-    abort(status, message=str(error))
-
-
 def _version(category) -> dict:
     return {"id": str(category.id), "version": category.version}
 
@@ -42,7 +41,7 @@ def _category(code):
     try:
         return service.get_category(request_session(), _seeded_tenant_id(), code)
     except service.NotFound as error:
-        fail(error)
+        refuse(error)
 
 
 @blp.route("/categories")
@@ -67,7 +66,7 @@ class Categories(MethodView):
         try:
             category = service.create_category(session, tenant_id, body, access.actor())
         except service.CategoryError as error:
-            fail(error)
+            refuse(error)
         session.commit()
         blp.set_etag(_version(category))
         return category
@@ -97,7 +96,7 @@ class CategoryByCode(MethodView):
         try:
             service.update_category(session, category, changes, access.actor())
         except service.CategoryError as error:
-            fail(error)
+            refuse(error)
         session.commit()
         blp.set_etag(_version(category))
         return category
@@ -114,5 +113,5 @@ class CategoryByCode(MethodView):
         try:
             service.delete_category(session, category, access.actor())
         except service.CategoryError as error:
-            fail(error)
+            refuse(error)
         session.commit()

@@ -15,15 +15,14 @@ import re
 import uuid
 from typing import Iterable
 
+from siaga112.platform.audit.service import Actor, record
+from siaga112.tenants.directory.models import Agency
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql import Select
-
-from siaga112.platform.audit.service import Actor, record
-from siaga112.tenants.directory.models import Agency
 
 from .defaults import NATIONAL_CATEGORIES
 from .models import CODE_PATTERN, CategoryAgency, IncidentCategory
@@ -45,19 +44,19 @@ class CategoryError(ValueError):
 
 
 class Invalid(CategoryError):
-    pass
+    status = 422
 
 
 class NotFound(CategoryError):
-    pass
+    status = 404
 
 
 class Conflict(CategoryError):
-    pass
+    status = 409
 
 
 class Stale(CategoryError):
-    pass
+    status = 412
 
 
 def category_snapshot(category: IncidentCategory) -> dict:

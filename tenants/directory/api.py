@@ -1,17 +1,33 @@
 """A region's directory: its agencies and their contacts, and its phone numbers; and the platform's routing lookup."""
 from flask.views import MethodView
 from flask_smorest import abort
-
-from siaga112.platform.api import ApiBlueprint, SelectPage
+from siaga112.platform.api import ApiBlueprint, SelectPage, refuse
 from siaga112.platform.db import request_session
 from siaga112.platform.identity.access import current_access, roles_allowed
-from siaga112.platform.identity.roles import (MACHINE_CLIENT, MINISTRY_ROLES, OPERATOR, PLATFORM_ADMIN, PLATFORM_ROLES,
-                                              REGIONAL_ADMIN, SUPERVISOR)
+from siaga112.platform.identity.roles import (
+    MACHINE_CLIENT,
+    MINISTRY_ROLES,
+    OPERATOR,
+    PLATFORM_ADMIN,
+    PLATFORM_ROLES,
+    REGIONAL_ADMIN,
+    SUPERVISOR,
+)
 from siaga112.platform.tenancy.context import PLATFORM, set_context
 
 from . import service
-from .schemas import (AgencyCreateSchema, AgencyQuerySchema, AgencySchema, AgencyUpdateSchema, LookupQuerySchema,
-                      LookupSchema, NumberCreateSchema, NumberQuerySchema, NumberSchema, NumberUpdateSchema)
+from .schemas import (
+    AgencyCreateSchema,
+    AgencyQuerySchema,
+    AgencySchema,
+    AgencyUpdateSchema,
+    LookupQuerySchema,
+    LookupSchema,
+    NumberCreateSchema,
+    NumberQuerySchema,
+    NumberSchema,
+    NumberUpdateSchema,
+)
 
 blp = ApiBlueprint("directory", __name__, url_prefix="/api/v1/tenants/<tenant>",
                    description="A region's directory: its agencies and their contacts, and its phone numbers.")
@@ -21,17 +37,6 @@ routing_blp = ApiBlueprint("routing", __name__, url_prefix="/api/v1/routing",
 # Operators dispatch to agencies and call them back; the ministry reads every region's set-up.
 READERS = (REGIONAL_ADMIN, SUPERVISOR, OPERATOR, PLATFORM_ADMIN, *MINISTRY_ROLES)
 WRITERS = (REGIONAL_ADMIN,)
-STATUS = {service.Invalid: 422, service.NotFound: 404, service.Conflict: 409, service.Stale: 412}
-
-
-def fail(error: service.DirectoryError):
-    """The HTTP answer for a refused directory request; a 422 names the field at fault."""
-    status = STATUS.get(type(error), 422)
-    if status == 422 and error.field:
-        abort(422, message=str(error), errors={"json": {error.field: [str(error)]}})
-    abort(status, message=str(error))
-
-
 def _version(row) -> dict:
     return {"id": str(row.id), "version": row.version}
 
@@ -40,14 +45,14 @@ def _agency(agency_id):
     try:
         return service.get_agency(request_session(), current_access().tenant.id, agency_id)
     except service.NotFound as error:
-        fail(error)
+        refuse(error)
 
 
 def _number(number_id):
     try:
         return service.get_number(request_session(), current_access().tenant.id, number_id)
     except service.NotFound as error:
-        fail(error)
+        refuse(error)
 
 
 @blp.route("/agencies")
@@ -71,7 +76,7 @@ class Agencies(MethodView):
         try:
             agency = service.create_agency(session, access.tenant.id, body, access.actor())
         except service.DirectoryError as error:
-            fail(error)
+            refuse(error)
         session.commit()
         blp.set_etag(_version(agency))
         return agency
@@ -101,7 +106,7 @@ class AgencyById(MethodView):
         try:
             service.update_agency(session, agency, changes, access.actor())
         except service.DirectoryError as error:
-            fail(error)
+            refuse(error)
         session.commit()
         blp.set_etag(_version(agency))
         return agency
@@ -130,7 +135,7 @@ class Numbers(MethodView):
             number = service.add_number(session, access.tenant.id, body["number"], body["kind"], body["label"],
                                         body["agency_id"], access.actor())
         except service.DirectoryError as error:
-            fail(error)
+            refuse(error)
         session.commit()
         blp.set_etag(_version(number))
         return number
@@ -161,7 +166,7 @@ class NumberById(MethodView):
         try:
             service.update_number(session, number, changes, access.actor())
         except service.DirectoryError as error:
-            fail(error)
+            refuse(error)
         session.commit()
         blp.set_etag(_version(number))
         return number
@@ -177,7 +182,7 @@ class NumberById(MethodView):
         try:
             service.remove_number(session, number, access.actor())
         except service.DirectoryError as error:
-            fail(error)
+            refuse(error)
         session.commit()
 
 

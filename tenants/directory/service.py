@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import uuid
 
+from siaga112.platform.audit.service import Actor, record
+from siaga112.platform.tenancy.context import PLATFORM, current_context
+from siaga112.platform.tenancy.models import Tenant
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql import Select
-
-from siaga112.platform.audit.service import Actor, record
-from siaga112.platform.tenancy.context import PLATFORM, current_context
-from siaga112.platform.tenancy.models import Tenant
 
 from .models import LINE_KINDS, Agency, PhoneNumber, affiliation_for
 
@@ -41,19 +40,19 @@ class DirectoryError(ValueError):
 
 
 class Invalid(DirectoryError):
-    pass
+    status = 422
 
 
 class NotFound(DirectoryError):
-    pass
+    status = 404
 
 
 class Conflict(DirectoryError):
-    pass
+    status = 409
 
 
 class Stale(DirectoryError):
-    pass
+    status = 412
 
 
 STALE = "Someone else changed this meanwhile; fetch it again and reapply your change."

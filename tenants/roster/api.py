@@ -1,19 +1,34 @@
 """Shift templates in local time, assignments, the rotation generator, and 24/7 coverage."""
 
 from flask.views import MethodView
-from flask_smorest import abort
-
-from siaga112.platform.api import ApiBlueprint, SelectPage
+from siaga112.platform.api import ApiBlueprint, SelectPage, refuse
 from siaga112.platform.db import request_session
 from siaga112.platform.identity.access import current_access, roles_allowed
-from siaga112.platform.identity.roles import (MINISTRY_ROLES, OPERATOR, PLATFORM_ADMIN, REGIONAL_ADMIN,
-                                              SUPERVISOR)
+from siaga112.platform.identity.roles import (
+    MINISTRY_ROLES,
+    OPERATOR,
+    PLATFORM_ADMIN,
+    REGIONAL_ADMIN,
+    SUPERVISOR,
+)
 
 from . import generator, service
-from .schemas import (AssignmentCreateSchema, AssignmentQuerySchema, AssignmentSchema, CoverageQuerySchema,
-                      CoverageSchema, RotationApplyResultSchema, RotationApplySchema, RotationPreviewResultSchema,
-                      RotationPreviewSchema, ShiftCreateSchema, ShiftSchema, ShiftUpdateSchema, coverage_document,
-                      preview_document)
+from .schemas import (
+    AssignmentCreateSchema,
+    AssignmentQuerySchema,
+    AssignmentSchema,
+    CoverageQuerySchema,
+    CoverageSchema,
+    RotationApplyResultSchema,
+    RotationApplySchema,
+    RotationPreviewResultSchema,
+    RotationPreviewSchema,
+    ShiftCreateSchema,
+    ShiftSchema,
+    ShiftUpdateSchema,
+    coverage_document,
+    preview_document,
+)
 
 blp = ApiBlueprint("roster", __name__, url_prefix="/api/v1/tenants/<tenant>",
                    description="Shift templates in local time, assignments, the rotation generator, and 24/7 coverage.")
@@ -21,16 +36,6 @@ blp = ApiBlueprint("roster", __name__, url_prefix="/api/v1/tenants/<tenant>",
 READERS = (REGIONAL_ADMIN, SUPERVISOR, OPERATOR, PLATFORM_ADMIN, *MINISTRY_ROLES)
 SHIFT_WRITERS = (REGIONAL_ADMIN,)
 ROSTER_MANAGERS = (SUPERVISOR, REGIONAL_ADMIN)
-STATUS = {service.NotFound: 404, service.Conflict: 409, service.Stale: 412}
-
-
-def fail(error: service.RosterError, location: str = "json"):
-    """The problem response for a service refusal: 422 names the field, the others say what collided."""
-    if isinstance(error, service.InvalidInput):
-        abort(422, message=str(error), errors={location: {error.field: [str(error)]}})
-    abort(STATUS[type(error)], message=str(error))
-
-
 def _etag(shift):
     return {"id": str(shift.id), "version": shift.version}
 
@@ -39,7 +44,7 @@ def _shift(shift_id):
     try:
         return service.get_shift(request_session(), current_access().tenant.id, shift_id)
     except service.NotFound as error:
-        fail(error)
+        refuse(error)
 
 
 @blp.route("/shifts")
@@ -62,7 +67,7 @@ class Shifts(MethodView):
         try:
             shift = service.create_shift(session, access.tenant.id, body, access.actor())
         except service.RosterError as error:
-            fail(error)
+            refuse(error)
         session.commit()
         blp.set_etag(_etag(shift))
         return shift
@@ -92,7 +97,7 @@ class ShiftById(MethodView):
         try:
             service.update_shift(session, shift, changes, access.actor())
         except service.RosterError as error:
-            fail(error)
+            refuse(error)
         session.commit()
         blp.set_etag(_etag(shift))
         return shift
@@ -109,7 +114,7 @@ class ShiftById(MethodView):
         try:
             service.delete_shift(session, shift, access.actor())
         except service.RosterError as error:
-            fail(error)
+            refuse(error)
         session.commit()
 
 
@@ -138,7 +143,7 @@ class Roster(MethodView):
             assignment = service.add_assignment(session, access.tenant.id, body["user_id"], body["shift_id"],
                                                 body["date"], access.actor())
         except service.RosterError as error:
-            fail(error)
+            refuse(error)
         session.commit()
         return service.placed(access.tenant, assignment)
 
@@ -154,7 +159,7 @@ class RosterAssignment(MethodView):
             service.remove_assignment(session, service.get_assignment(session, access.tenant.id, assignment_id),
                                       access.actor())
         except service.RosterError as error:
-            fail(error)
+            refuse(error)
         session.commit()
 
 
@@ -169,7 +174,7 @@ class Coverage(MethodView):
         try:
             report = service.roster_coverage(session, current_access().tenant, first, last, max_weekly_hours)
         except service.RosterError as error:
-            fail(error, "query")
+            refuse(error, "query")
         return coverage_document(report, service.report_names(session, report))
 
 
@@ -190,7 +195,7 @@ class RotationPreview(MethodView):
             plan, report = generator.preview(session, current_access().tenant, _rotation(body),
                                              body["max_weekly_hours"])
         except service.RosterError as error:
-            fail(error)
+            refuse(error)
         return preview_document(plan, report, {**plan.names, **service.report_names(session, report)})
 
 
@@ -206,7 +211,7 @@ class RotationApply(MethodView):
         try:
             applied = generator.apply(session, access.tenant, _rotation(body), body["plan_digest"], access.actor())
         except service.RosterError as error:
-            fail(error)
+            refuse(error)
         session.commit()
         return {"plan_digest": applied.digest, "created": applied.created, "removed": applied.removed,
                 "unchanged": applied.unchanged}

@@ -11,15 +11,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import delete, func, select, true
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
-
 from siaga112.platform.audit.service import Actor, record
 from siaga112.platform.identity.models import Membership, User
 from siaga112.platform.identity.roles import OPERATOR, REGIONAL_ADMIN, SUPERVISOR
 from siaga112.platform.tenancy.models import Tenant
+from sqlalchemy import delete, func, select, true
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from . import coverage
 from .models import MIN_STAFF_MAX, Assignment, Shift
@@ -56,18 +55,22 @@ class RosterError(ValueError):
 
 class InvalidInput(RosterError):
     """422: names the field that is wrong."""
+    status = 422
 
 
 class NotFound(RosterError):
     """404."""
+    status = 404
 
 
 class Conflict(RosterError):
     """409: the request collides with what is there (a duplicate, a shift still in use, a changed plan)."""
+    status = 409
 
 
 class Stale(RosterError):
     """412: someone changed it meanwhile."""
+    status = 412
 
 
 # --- shifts ------------------------------------------------------------------------------------

@@ -5,17 +5,35 @@ from zoneinfo import ZoneInfo
 from flask import send_file
 from flask.views import MethodView
 from flask_smorest import abort
-
-from siaga112.platform.api import ApiBlueprint, SelectPage
+from siaga112.platform.api import ApiBlueprint, SelectPage, refuse
 from siaga112.platform.db import request_session
 from siaga112.platform.identity.access import current_access, roles_allowed
-from siaga112.platform.identity.roles import MINISTRY_ROLES, PLATFORM_ADMIN, REGIONAL_ADMIN, SUPERVISOR
-from siaga112.platform.storage import MAGIC, EmptyUpload, StorageError, TooLarge, UnsupportedContent, file_store
+from siaga112.platform.identity.roles import (
+    MINISTRY_ROLES,
+    PLATFORM_ADMIN,
+    REGIONAL_ADMIN,
+    SUPERVISOR,
+)
+from siaga112.platform.storage import (
+    MAGIC,
+    EmptyUpload,
+    StorageError,
+    TooLarge,
+    UnsupportedContent,
+    file_store,
+)
 
 from . import service
 from .certificates import store_upload
-from .schemas import (CertificateUploadSchema, TrainingQuerySchema, TrainingRecordCreateSchema, TrainingRecordSchema,
-                      TrainingRecordUpdateSchema, UntrainedQuerySchema, UntrainedSchema)
+from .schemas import (
+    CertificateUploadSchema,
+    TrainingQuerySchema,
+    TrainingRecordCreateSchema,
+    TrainingRecordSchema,
+    TrainingRecordUpdateSchema,
+    UntrainedQuerySchema,
+    UntrainedSchema,
+)
 
 blp = ApiBlueprint("training", __name__, url_prefix="/api/v1/tenants/<tenant>",
                    description="Training records of the people on a tenant's roster, with certificates.")
@@ -23,14 +41,6 @@ blp = ApiBlueprint("training", __name__, url_prefix="/api/v1/tenants/<tenant>",
 # Supervisors roster people and must know who is trained; the ministry checks training before go-live.
 READERS = (REGIONAL_ADMIN, SUPERVISOR, PLATFORM_ADMIN, *MINISTRY_ROLES)
 WRITERS = (REGIONAL_ADMIN,)
-STATUS = {service.Invalid: 422, service.NotFound: 404, service.Stale: 412}
-
-
-def fail(error: service.TrainingError, location: str = "json"):
-    status = STATUS.get(type(error), 422)
-    if status == 422 and error.field:
-        abort(422, message=str(error), errors={location: {error.field: [str(error)]}})
-    abort(status, message=str(error))
 
 
 def _version(training) -> dict:
@@ -41,7 +51,7 @@ def _record(record_id):
     try:
         return service.get_record(request_session(), current_access().tenant.id, record_id)
     except service.NotFound as error:
-        fail(error)
+        refuse(error)
 
 
 def local_today(tenant):
@@ -68,7 +78,7 @@ class TrainingRecords(MethodView):
         try:
             training = service.create_record(session, access.tenant.id, body, access.actor())
         except service.TrainingError as error:
-            fail(error)
+            refuse(error)
         session.commit()
         blp.set_etag(_version(training))
         return training
@@ -87,7 +97,7 @@ class UntrainedPeople(MethodView):
         try:
             return service.untrained_rostered(request_session(), access.tenant.id, first, last)
         except service.TrainingError as error:
-            fail(error, location="query")
+            refuse(error, location="query")
 
 
 @blp.route("/training-records/<uuid:record_id>")
@@ -114,7 +124,7 @@ class TrainingRecordById(MethodView):
         try:
             service.update_record(session, training, changes, access.actor())
         except service.TrainingError as error:
-            fail(error)
+            refuse(error)
         session.commit()
         blp.set_etag(_version(training))
         return training
@@ -130,7 +140,7 @@ class TrainingRecordById(MethodView):
         try:
             key = service.delete_record(session, training, access.actor())
         except service.TrainingError as error:
-            fail(error)
+            refuse(error)
         session.commit()
         if key:
             file_store().delete(key)  # only once the row is gone: a failed commit keeps row and file together
@@ -161,7 +171,7 @@ class Certificate(MethodView):
         except StorageError as error:
             upload_refused(error)
         except service.TrainingError as error:
-            fail(error)
+            refuse(error)
         blp.set_etag(_version(training))
         return training
 

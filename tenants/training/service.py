@@ -14,14 +14,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
+from siaga112.platform.audit.service import Actor, record
+from siaga112.platform.identity.models import Membership, User
+from siaga112.platform.storage import StoredFile
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql import Select
-
-from siaga112.platform.audit.service import Actor, record
-from siaga112.platform.identity.models import Membership, User
-from siaga112.platform.storage import StoredFile
 
 from .models import TrainingRecord
 
@@ -41,15 +40,15 @@ class TrainingError(ValueError):
 
 
 class Invalid(TrainingError):
-    pass
+    status = 422
 
 
 class NotFound(TrainingError):
-    pass
+    status = 404
 
 
 class Stale(TrainingError):
-    pass
+    status = 412
 
 
 def record_snapshot(training: TrainingRecord) -> dict:
