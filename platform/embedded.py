@@ -8,6 +8,7 @@ process lets go; the Redis server is stopped by the process that started it.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import subprocess
@@ -79,6 +80,9 @@ def stop_postgres(data_dir: Path) -> None:
     server = _postgres_handles.pop(data_dir / "pg", None)
     if server is not None:
         server.cleanup()
+        # pgserver also registered its cleanup with atexit; at exit it would take its lock again and
+        # re-create <data dir>/run/python_PostgresServer/.lockfile after the caller removed the data dir.
+        atexit.unregister(server._cleanup)
 
 
 class EmbeddedRedis:

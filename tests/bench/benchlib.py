@@ -20,10 +20,10 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator
 
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent

@@ -4,14 +4,14 @@ that returns the byte-identical body, both under gunicorn with the same argv and
 Needs `wrk` (Debian: `apt-get install -y wrk`). Loopback only; every wrk run is bounded by --duration.
 
     /work/venv/bin/python tests/bench/regions_api.py [--duration 10] [--rounds 3] [--threads 2] [--connections 16]
-                                                     [--siaga-log-level LEVEL] [--json-only]
+                                                     [--quiet-wait S] [--retries N] [--siaga-log-level LEVEL]
+                                                     [--json-only]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shutil
 import signal
@@ -20,13 +20,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from benchlib import (HERE, LOOPBACK, CpuMeter, Proc, UpRun, emit, fresh_data_dir, free_port, http_get, log,
-                      machine, print_table, related_processes, siaga_env, stop_tree, tail, wait_for_200)
+from benchlib import (HERE, LOOPBACK, CpuMeter, Proc, UpRun, emit, free_port, fresh_data_dir, http_get, log,
+                      machine, print_table, related_processes, siaga_env, stop_tree, tail, wait_for_200,
+                      wait_for_quiet)
 
 QUERIES = ("province=33", "province=33&q=kota")
 ENDPOINT = "/api/v1/regions"
 COPIED_HEADERS = ("Content-Type", "X-Pagination")
 WARMUP_SECONDS = 2
+QUIET_CORES = 0.3  # CPU of other processes (in cores) under which the machine counts as quiet
 WEB_WORKERS = 2
 
 
@@ -105,11 +107,18 @@ def run_wrk(url: str, threads: int, connections: int, seconds: int) -> dict:
 
 
 def load(url: str, servers: set[Proc], args) -> dict:
-    """A short warm-up, then the measured run, with the CPU the servers and everything else used meanwhile."""
-    run_wrk(url, args.threads, args.connections, WARMUP_SECONDS)
-    meter = CpuMeter(servers)
-    figures = run_wrk(url, args.threads, args.connections, args.duration)
-    return figures | meter.read()
+    """A short warm-up, then the measured run, with the CPU the servers and everything else used meanwhile.
+    With --quiet-wait, each run first waits for a quiet machine and is redone (--retries times at most)
+    when other processes used more than QUIET_CORES during it."""
+    for attempt in range(1, args.retries + 2):
+        if args.quiet_wait:
+            wait_for_quiet(args.quiet_wait, QUIET_CORES)
+        run_wrk(url, args.threads, args.connections, WARMUP_SECONDS)
+        meter = CpuMeter(servers)
+        figures = run_wrk(url, args.threads, args.connections, args.duration) | meter.read()
+        if not args.quiet_wait or figures["other_cores"] <= QUIET_CORES:
+            break
+    return figures | {"attempts": attempt}
 
 
 def combine(runs: list[dict]) -> dict:
@@ -118,7 +127,9 @@ def combine(runs: list[dict]) -> dict:
               for key in ("requests_per_s", "p50_ms", "p99_ms", "server_cores", "other_cores")}
     failures = {"requests": sum(r["requests"] for r in runs), "non_2xx": sum(r["non_2xx"] for r in runs),
                 "socket_errors": sum(sum(r["socket_errors"].values()) for r in runs)}
-    return median | failures | {"rounds_requests_per_s": [round(r["requests_per_s"]) for r in runs]}
+    return median | failures | {"rounds_requests_per_s": [round(r["requests_per_s"]) for r in runs],
+                                "rounds_other_cores": [r["other_cores"] for r in runs],
+                                "attempts": sum(r["attempts"] for r in runs)}
 
 
 # --- the platform's own view of the load -------------------------------------
@@ -191,7 +202,7 @@ def measure(args) -> dict:
         "bench": "regions_api",
         "machine": machine(),
         "wrk": {"threads": args.threads, "connections": args.connections, "duration_s": args.duration,
-                "warmup_s": WARMUP_SECONDS, "rounds": args.rounds},
+                "warmup_s": WARMUP_SECONDS, "rounds": args.rounds, "quiet_wait_s": args.quiet_wait},
         "gunicorn_workers": WEB_WORKERS,
         "siaga_log_level": args.siaga_log_level or "platform default",
         "results": results,
@@ -218,8 +229,10 @@ def table(result: dict) -> None:
                  "other cores"], rows)
     print(f"  server side: {result['server_side']}; bodies unchanged after load: "
           f"{result['real_bodies_unchanged_after_load']}; left over: {result['leftovers'] or 'none'}")
+    redone = sum(e[name]["attempts"] - result["wrk"]["rounds"] for e in result["results"] for name in ("real", "bare"))
     print("  other cores: CPU used meanwhile by processes outside the bench (of "
-          f"{result['machine']['cpus']}); high values mean a busy machine and noisy figures")
+          f"{result['machine']['cpus']}); high values mean a busy machine and noisy figures"
+          + (f"; runs redone because of them: {redone}" if result["wrk"]["quiet_wait_s"] else ""))
 
 
 def main() -> None:
@@ -229,6 +242,11 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16, choices=range(1, 257), metavar="N", help="1-256")
     parser.add_argument("--rounds", type=int, default=3, choices=range(1, 11), metavar="N",
                         help="alternating rounds of real and bare (1-10); figures are their medians")
+    parser.add_argument("--quiet-wait", type=int, default=0, choices=range(601), metavar="S",
+                        help=f"before each run, wait up to S s (0-600) for other processes to use under {QUIET_CORES} "
+                             "cores, and redo a run during which they did not")
+    parser.add_argument("--retries", type=int, default=2, choices=range(6), metavar="N",
+                        help="with --quiet-wait: redo a busy run at most N times (0-5)")
     parser.add_argument("--siaga-log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"),
                         help="SIAGA_LOG_LEVEL for `up` (default: the platform's)")
     parser.add_argument("--json-only", action="store_true")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from benchlib import UpRun, emit, fresh_data_dir, free_port, log, machine, print_table, summary
+from benchlib import UpRun, emit, free_port, fresh_data_dir, log, machine, print_table, summary
 
 
 def one_run(data_dir, index: int) -> UpRun:
@@ -46,16 +46,18 @@ def _summary_or_none(values: list) -> dict | None:
     return summary(values) if None not in values else None
 
 
+def _row(name: str, stats: dict) -> list:
+    return [name, stats["n"], stats["min"], stats["median"], stats["max"]]
+
+
 def table(result: dict) -> None:
-    warm, stop = result["warm_ready_s"], result["stop_s"]
+    cold = result["cold_ready_s"]
+    rows = [["cold (first run, creates data)", 1, cold, cold, cold], _row("warm", result["warm_ready_s"])]
+    if result["warm_children_started_s"]:
+        rows.append(_row("  of which before children start", result["warm_children_started_s"]))
+    rows.append(_row("stop (SIGINT -> up exited)", result["stop_s"]))
     print_table("siaga112 up: process start -> first 200 from /readyz (seconds)",
-                ["run", "n", "min", "median", "max"],
-                [["cold (first run, creates data)", 1, result["cold_ready_s"], result["cold_ready_s"],
-                  result["cold_ready_s"]],
-                 ["warm", warm["n"], warm["min"], warm["median"], warm["max"]],
-                 *([["  of which before children start", phase["n"], phase["min"], phase["median"], phase["max"]]]
-                   if (phase := result["warm_children_started_s"]) else []),
-                 ["stop (SIGINT -> up exited)", stop["n"], stop["min"], stop["median"], stop["max"]]])
+                ["run", "n", "min", "median", "max"], rows)
     print(f"  CPU used by other processes while starting (cores of {result['machine']['cpus']}, per run): "
           f"{result['other_cores_during_start']}")
     print(f"  processes seen per run: {result['processes_per_run']}; "
