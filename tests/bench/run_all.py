@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 
+import bench_coverage
 import regions_api
 import regions_sync
 import startup
@@ -20,6 +21,7 @@ BENCHES = {
     "up_start": (startup, ["--runs", "3"], ["--runs", "1"]),
     "regions_sync": (regions_sync, ["--repeats", "5", "--cli-repeats", "3"], ["--repeats", "2", "--cli-repeats", "1"]),
     "regions_api": (regions_api, ["--duration", "10", "--rounds", "3"], ["--duration", "2", "--rounds", "1"]),
+    "coverage": (bench_coverage, ["--repeats", "20"], ["--repeats", "3", "--tenants", "20"]),
 }
 BENCH_TIMEOUT = 2 * 3600  # seconds; each bench bounds its own waits below this
 
