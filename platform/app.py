@@ -39,10 +39,12 @@ MODEL_MODULES = (
     "siaga112.platform.identity.models",
     "siaga112.platform.identity.oauth_models",
     "siaga112.platform.audit.models",
+    "siaga112.platform.mail",
     "siaga112.tenants.directory.models",
     "siaga112.tenants.categories.models",
     "siaga112.tenants.roster.models",
     "siaga112.tenants.training.models",
+    "siaga112.onboarding.models",
 )
 
 
@@ -105,6 +107,7 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     for blueprint in (regions_api.blp, tenants_api.blp, members_api.blp, audit_api.blp):
         api.register_blueprint(blueprint)
     siaga112.tenants.register(app, api)
+    siaga112.onboarding.register(app, api)
     app.register_blueprint(regions_views.bp)
     app.register_blueprint(identity_views.bp)
     app.register_blueprint(health.bp)

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from email.headerregistry import Address
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Mapping
+from urllib.parse import urlsplit
 
 VARIABLES = {
     "SIAGA_DATA_DIR": ("./var", "Folder for the embedded PostgreSQL and Redis, generated secrets and uploads."),
@@ -31,6 +34,11 @@ VARIABLES = {
                               "0 trusts none of those headers."),
     "SIAGA_LOG_LEVEL": ("INFO", "Log level of the JSON logs (DEBUG, INFO, WARNING, ERROR)."),
     "SIAGA_OUTBOX_INTERVAL": ("10", "Seconds between two relays of pending outbox events by rq cron."),
+    "SIAGA_SMTP_URL": ("", "SMTP server for e-mail: `smtp://host:25` (plain), `smtp+starttls://user:password@host:587` or "
+                       "`smtps://user:password@host:465` (user and password percent-encoded). Empty: each message is "
+                       "written as an .eml file into SIAGA_DATA_DIR/mail."),
+    "SIAGA_MAIL_FROM": ("Siaga112 <noreply@localhost>", "Sender of the platform's e-mail, e.g. "
+                        "`Siaga112 <noreply@siaga112.go.id>`."),
 }
 
 
@@ -55,6 +63,8 @@ class Settings:
     jwt_key: str
     access_token_ttl: int
     trusted_proxies: int
+    smtp_url: str
+    mail_from: str
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -79,6 +89,8 @@ class Settings:
             jwt_key=get("SIAGA_JWT_KEY"),
             access_token_ttl=_integer(get, "SIAGA_ACCESS_TOKEN_TTL", 30, 3600),
             trusted_proxies=_integer(get, "SIAGA_TRUSTED_PROXIES", 0, 5),
+            smtp_url=_smtp_url(get),
+            mail_from=_mail_from(get),
         )
 
     def env(self) -> dict[str, str]:
@@ -102,3 +114,37 @@ def _choice(get, name: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
     return value
+
+
+SMTP_SCHEMES = ("smtp", "smtp+starttls", "smtps")
+
+
+def _smtp_url(get) -> str:
+    # Checked here so that a mistyped URL stops `siaga112 up`/the worker at start, not the first e-mail.
+    value = get("SIAGA_SMTP_URL")
+    if not value:
+        return value
+    parts = urlsplit(value)
+    if parts.scheme not in SMTP_SCHEMES:
+        raise ConfigError(f"SIAGA_SMTP_URL must start with {', '.join(s + '://' for s in SMTP_SCHEMES)}, "
+                          f"got {parts.scheme + '://' if parts.scheme else 'no scheme'}")
+    if not parts.hostname:
+        raise ConfigError("SIAGA_SMTP_URL names no host, e.g. smtp://mail.example.go.id:25")
+    try:
+        parts.port  # noqa: B018  (raises ValueError on a port that is not a number in range)
+    except ValueError:
+        raise ConfigError(f"SIAGA_SMTP_URL has an invalid port: {parts.netloc.rpartition('@')[2]!r}") from None
+    return value
+
+
+def _mail_from(get) -> str:
+    value = get("SIAGA_MAIL_FROM")
+    name, address = parseaddr(value)
+    local, _, domain = address.rpartition("@")
+    try:
+        if local and domain:
+            return str(Address(name, addr_spec=address))  # normalised, as the From header will carry it
+    except ValueError:  # the header parser's errors are ValueErrors
+        pass
+    raise ConfigError(f"SIAGA_MAIL_FROM must be an e-mail address, optionally with a name "
+                      f"(Siaga112 <noreply@example.go.id>), got {value!r}")

@@ -2,10 +2,12 @@
 
 from rq import cron
 
-from .outbox import relay_outbox
 from ..storage import sweep_stale_uploads
-from .queues import DEFAULT, OUTBOX
+from .mail import sweep_unsent_mail
+from .outbox import relay_outbox
+from .queues import DEFAULT, MAIL, OUTBOX
 from .runtime import job_settings
 
 cron.register(relay_outbox, OUTBOX, interval=job_settings().outbox_interval)
 cron.register(sweep_stale_uploads, DEFAULT, interval=3600)
+cron.register(sweep_unsent_mail, MAIL, interval=600)
