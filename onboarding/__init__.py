@@ -8,6 +8,8 @@ def register(app, api) -> None:
     """Wire this context's API into the app (called by the composition root)."""
     from . import api as onboarding_api
     from . import api_visits  # noqa: F401  (its routes are on onboarding_api.blp)
+    from . import views
 
     api.register_blueprint(onboarding_api.blp)
     api.register_blueprint(onboarding_api.pipeline_blp)
+    app.register_blueprint(views.bp)

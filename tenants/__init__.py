@@ -1,7 +1,7 @@
 """Everything a region owns: directory, categories, rosters, training (and later calls and dispatch)."""
 
 from flask import Blueprint
-from flask_babel import lazy_gettext
+from flask_babel import lazy_gettext, lazy_pgettext
 
 from .categories import jobs as _category_jobs  # noqa: F401  (registers the tenant.created handler in every process)
 
@@ -14,6 +14,7 @@ SECTIONS = (
     ("tenants_roster_web.shifts", lazy_gettext("Shifts")),
     ("tenants_roster_web.roster", lazy_gettext("Roster")),
     ("tenants_training_web.training", lazy_gettext("Training")),
+    ("onboarding_web.checklist", lazy_pgettext("tenant section", "Onboarding")),
 )
 
 

@@ -1,0 +1,179 @@
+"""The onboarding pages: the region's checklist, the national pipeline and the ministry's queue.
+
+The same service as the API (service.py); the pages only read, call service.act, commit and redirect.
+Checklist titles, reasons and refusals come from the service in both languages (Text objects), so the
+pages pick the reader's language; the rest of the wording is in the message catalogue.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, get_flashed_messages, redirect, render_template, request, url_for
+from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import HiddenField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+from siaga112.platform.db import request_session
+from siaga112.platform.identity.access import current_access, roles_allowed
+from siaga112.platform.identity.roles import (MINISTRY_VERIFIER, NATIONAL_MONITOR, PLATFORM_ADMIN, PLATFORM_ROLES,
+                                              REGIONAL_ADMIN)
+from siaga112.platform.regions.models import Province, Region
+
+from . import service
+from .application import MAX_NOTE, STATUS_TEXT
+from .checklist import AREAS
+from .models import APPLICATION_STATUSES, OnboardingApplication
+
+bp = Blueprint("onboarding_web", __name__, template_folder="templates")
+
+READERS = (REGIONAL_ADMIN, PLATFORM_ADMIN, MINISTRY_VERIFIER, NATIONAL_MONITOR)
+ACTORS = (REGIONAL_ADMIN, MINISTRY_VERIFIER)
+QUEUE_ROLES = (MINISTRY_VERIFIER, PLATFORM_ADMIN)
+WAITING = ("submitted", "in_review", "visit_scheduled", "visited")  # waiting for the ministry
+
+ACTION_LABELS = {
+    "submit": lazy_gettext("Submit for verification"),
+    "withdraw": lazy_gettext("Withdraw the application"),
+    "reopen": lazy_gettext("Start again as a draft"),
+    "start_review": lazy_gettext("Start the review"),
+    "request_changes": lazy_gettext("Request changes"),
+    "approve": lazy_gettext("Approve"),
+    "reject": lazy_gettext("Reject"),
+}
+DONE = {
+    "submit": lazy_gettext("The application was submitted to the ministry."),
+    "withdraw": lazy_gettext("The application was withdrawn."),
+    "reopen": lazy_gettext("The application is a draft again."),
+    "start_review": lazy_gettext("The review has started."),
+    "request_changes": lazy_gettext("Changes were requested from the region."),
+    "approve": lazy_gettext("The application was approved; telco routing is requested."),
+    "reject": lazy_gettext("The application was rejected."),
+}
+STAGE_LABELS = {
+    "no_tenant": lazy_gettext("No tenant yet"),
+    "not_started": lazy_gettext("Not started"),
+}
+
+
+class ActionForm(FlaskForm):
+    """One action button: the action's name, and a note where the action needs one."""
+
+    action = HiddenField(validators=[InputRequired()])
+    note = TextAreaField(lazy_gettext("Note"), validators=[Optional(), Length(max=MAX_NOTE)])
+
+
+def language() -> str:
+    return str(get_locale() or "id")
+
+
+def status_label(status: str) -> str:
+    text = STATUS_TEXT.get(status)
+    return text.get(language()) if text else status
+
+
+def stage_label(stage: str) -> str:
+    return str(STAGE_LABELS[stage]) if stage in STAGE_LABELS else status_label(stage)
+
+
+def _helpers(**values) -> dict:
+    return {"lang": language(), "status_label": status_label, "stage_label": stage_label, "areas": AREAS,
+            "format_date": format_date, "format_datetime": format_datetime, "messages": get_flashed_messages(),
+            **values}
+
+
+# --- the checklist -------------------------------------------------------------------------------
+
+def _checklist_page(form: ActionForm | None = None, problems: list[str] | None = None, status: int = 200):
+    access, session = current_access(), request_session()
+    application = service.find_application(session, access.tenant.id)
+    if application is None and access.role == REGIONAL_ADMIN:  # the region's first visit opens its draft
+        service.open_application(session, access.tenant, access.actor())
+        session.commit()
+        application = service.find_application(session, access.tenant.id)
+    view = None
+    if application is not None:
+        view = service.view(session, access.tenant, application, access.role)
+    groups = []
+    if view is not None:
+        for area in AREAS:
+            states = [state for state in view.items if state.item.area == area]
+            if states:
+                groups.append((area, states))
+    return render_template("onboarding/checklist.html", **_helpers(
+        tenant=access.tenant, view=view, groups=groups, form=form or ActionForm(formdata=None),
+        problems=problems or [], action_labels=ACTION_LABELS, note_required={
+            name for name, action in service.ACTIONS.items() if action.note_required})), status
+
+
+@bp.get("/tenants/<tenant>/onboarding")
+@roles_allowed(*READERS)
+def checklist(tenant):
+    return _checklist_page()
+
+
+@bp.post("/tenants/<tenant>/onboarding/actions")
+@roles_allowed(*ACTORS)
+def act(tenant):
+    form = ActionForm()
+    if not form.validate_on_submit():
+        return _checklist_page(form, [_("The form expired or was incomplete; try again.")], 422)
+    access, session = current_access(), request_session()
+    name = form.action.data
+    try:
+        service.act(session, access.tenant, name, form.note.data, access.actor())
+    except service.OnboardingError as error:
+        session.rollback()
+        return _checklist_page(form, _refusal(error, name), error.status if error.status != 404 else 422)
+    session.commit()
+    flash(str(DONE.get(name, _("Done."))))
+    return redirect(url_for(".checklist", tenant=tenant))
+
+
+def _refusal(error: service.OnboardingError, action: str) -> list[str]:
+    """A service refusal in the reader's language: the listed missing items, or a sentence for the code."""
+    if error.missing:
+        return [missing.text.get(language()) for missing in error.missing]
+    if error.code == "note_required":
+        return [_("Say why in a note: the region reads it to know what to do.")]
+    if error.code == "note_too_long":
+        return [_("Keep the note under %(count)s characters.", count=MAX_NOTE)]
+    if error.code == "role":
+        return [_("Your role may not do this.")]
+    if error.code == "stale":
+        return [_("Someone else changed the application meanwhile; reload the page and try again.")]
+    return [_("This action is not possible now.")]
+
+
+# --- the national pipeline -----------------------------------------------------------------------
+
+@bp.get("/onboarding/pipeline")
+@roles_allowed(*PLATFORM_ROLES)
+def pipeline():
+    session = request_session()
+    provinces = session.execute(select(Province.code, Province.name).order_by(Province.code)).all()
+    province = request.args.get("province") or None
+    if province not in {code for code, _name in provinces}:
+        province = None
+    stage = request.args.get("stage") or None
+    if stage not in APPLICATION_STATUSES:
+        stage = None
+    counts = service.stage_counts(session, province)
+    rows = session.execute(service.pipeline_query([stage] if stage else None, province)
+                           .add_columns(Region.name, Region.province_code)).all()
+    return render_template("onboarding/pipeline.html", **_helpers(
+        counts=counts, total=sum(counts.values()), peak=max(counts.values()) or 1, rows=rows,
+        provinces=provinces, province=province, stage=stage, statuses=APPLICATION_STATUSES))
+
+
+# --- the ministry's queue ------------------------------------------------------------------------
+
+@bp.get("/onboarding/queue")
+@roles_allowed(*QUEUE_ROLES)
+def queue():
+    query = (service.pipeline_query(list(WAITING)).add_columns(Region.name, Region.province_code).order_by(None)
+             .order_by(OnboardingApplication.submitted_at.asc().nulls_last(), Region.code))
+    rows = request_session().execute(query).all()
+    return render_template("onboarding/queue.html", **_helpers(rows=rows))
