@@ -223,6 +223,22 @@ def user() -> None:
     pass
 
 
+@user.command("set-password", help="Set the password of an existing account (e.g. an invited person); "
+                                   "the password is read from standard input.")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (required).")
+def user_set_password(email: str, password_stdin: bool) -> None:
+    from .identity.service import set_password
+
+    if not password_stdin:
+        raise click.UsageError("Pass the password on standard input with --password-stdin.")
+    password = sys.stdin.read().rstrip("\r\n")
+    actor = _cli_actor()
+    with _platform_transaction() as (_, session):
+        set_password(session, email, password, actor)
+    click.echo(f"password set for {email}")
+
+
 @user.command("create", help="Create an account with a role; the password is read from standard input.")
 @click.argument("email")
 @click.option("--role", required=True, help="platform_admin, ministry_verifier, national_monitor (platform roles) or "

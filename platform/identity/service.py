@@ -55,6 +55,19 @@ def create_user(session: Session, email: str, name: str, password: str | None = 
     return user
 
 
+def set_password(session: Session, email: str, password: str, actor: Actor) -> User:
+    """Give an account a (new) password, e.g. a person a regional admin invited; audited, never logged."""
+    user = find_user_by_email(session, email)
+    if user is None:
+        raise IdentityError(f"There is no account for {email}.")
+    had_password = user.password_hash is not None
+    user.password_hash = hash_password(password)
+    session.flush()
+    record(session, actor, "user.set_password", "user", user.id,
+           before={"password_set": had_password}, after={"password_set": True})
+    return user
+
+
 def grant_role(session: Session, user: User, role: str, tenant_id: uuid.UUID | None = None,
                agency_id: uuid.UUID | None = None, actor: Actor | None = None) -> PlatformRole | Membership:
     if role not in ROLES:
