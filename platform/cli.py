@@ -164,10 +164,12 @@ def _platform_transaction():
     (ValueErrors whose message says what to do) become plain CLI errors."""
     from sqlalchemy.exc import ProgrammingError
 
+    from .app import import_models
     from .db import Database
     from .tenancy.context import PLATFORM
 
     settings = _settings()
+    import_models()  # relationships and foreign keys span contexts (memberships → agencies)
     database = Database(_prepared_urls(settings).runtime, pool_size=1)
     try:
         with database.transaction(PLATFORM) as session:

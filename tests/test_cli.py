@@ -101,3 +101,17 @@ def test_an_invited_person_gets_a_password_and_can_sign_in(run, database, tenant
         assert authenticate(session, "invited@example.go.id", "correct horse battery staple") is not None
     assert run("user", "set-password", "nobody@example.go.id", "--password-stdin", input="correct horse battery staple"
                ).exit_code == 1
+
+
+def test_user_create_works_in_a_fresh_process(services, bogor):
+    """A new process has imported no context's models: the command must import them itself."""
+    import os
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "siaga112.platform.cli", "user", "create", "fresh@bogorkota.go.id", "--role", "operator",
+         "--tenant", bogor, "--password-stdin"],
+        input="correct horse battery staple\n", env=os.environ.copy(), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["tenant"] == bogor

@@ -265,6 +265,57 @@ def round_trips(engine, request, scratch: Path) -> dict:
             "sent": [" ".join(text.split())[:100] for text in sent], "statements": statements}
 
 
+def inside_requests(client, paths: dict[str, str], headers: dict[str, str], calls: int) -> dict:
+    """Where a request's time goes, measured inside whole requests (test client, real and bare interleaved):
+    medians in µs of the request, of check_access, principal_from_bearer, the tenant lookup (session.scalar:
+    on the real route it begins the transaction, so the after_begin hook's set_config is in it), the
+    set_context that narrows to the tenant, and closing the session. The functions are wrapped with timers
+    in this process only (about a microsecond each), never in the servers under load."""
+    import collections
+    from unittest import mock
+
+    from siaga112.platform.identity import access, tokens
+    from sqlalchemy.orm import Session
+
+    clock = time.perf_counter_ns
+    spent = collections.Counter()
+
+    def timed(name, function):
+        def wrapper(*args, **kwargs):
+            started = clock()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[name] += clock() - started
+        return wrapper
+
+    samples = {name: collections.defaultdict(list) for name in paths}
+    with mock.patch.object(tokens, "principal_from_bearer", timed("jwt", tokens.principal_from_bearer)), \
+            mock.patch.object(access, "check_access", timed("check_access", access.check_access)), \
+            mock.patch.object(access, "set_context", timed("set_context_tenant", access.set_context)), \
+            mock.patch.object(Session, "scalar", timed("lookup", Session.scalar)), \
+            mock.patch.object(Session, "close", timed("close", Session.close)):
+        names = list(paths)
+        for index in range(calls):
+            for name in (names if index % 2 == 0 else names[::-1]):
+                spent.clear()
+                started = clock()
+                client.get(paths[name], headers=headers)
+                samples[name]["request"].append(clock() - started)
+                for part, nanoseconds in spent.items():
+                    samples[name][part].append(nanoseconds)
+    medians = {name: {part: round(statistics.median(values) / 1000, 1) for part, values in parts.items()}
+               for name, parts in samples.items()}
+    real, bare = medians[REAL], medians[BARE]
+    gap = real["request"] - bare["request"]
+    shares = {"jwt": real["jwt"], "set_config_in_after_begin_hook": real["lookup"] - bare["lookup"],
+              "set_context_tenant": real["set_context_tenant"]}
+    shares["rest_of_access_layer"] = gap - sum(shares.values())
+    return {"calls": calls, REAL: real, BARE: bare, "gap_us": round(gap, 1),
+            "gap_parts_us": {part: round(value, 1) for part, value in shares.items()},
+            "gap_parts_share": {part: round(value / gap, 2) for part, value in shares.items()} if gap > 0 else None}
+
+
 def where_the_time_goes(env: dict[str, str], slug: str, token: str, calls: int, scratch: Path) -> dict:
     """The costs of the layers, in this process, against the bench database."""
     import tenant_bench_app
@@ -318,6 +369,7 @@ def where_the_time_goes(env: dict[str, str], slug: str, token: str, calls: int, 
         whole = per_call_interleaved({REAL: lambda: client.get(real_path, headers=headers),
                                       BARE: lambda: client.get(bare_path, headers=headers)}, calls)
         results["request_in_process_real"], results["request_in_process_bare"] = whole[REAL], whole[BARE]
+        results["inside_requests"] = inside_requests(client, {REAL: real_path, BARE: bare_path}, headers, calls)
         results["per_request"] = {
             REAL: round_trips(database.engine, lambda: client.get(real_path, headers=headers), scratch),
             BARE: round_trips(database.engine, lambda: client.get(bare_path, headers=headers), scratch),
@@ -536,6 +588,18 @@ def table(result: dict) -> None:
           f"JWT {extra['jwt_us']} µs + {extra['extra_round_trips_per_request']} extra round trips × set_config = "
           f"{extra['set_config_us_times_extra_round_trips']} µs; database work alone: "
           f"{extra['extra_database_us_per_request']} µs")
+    inside = parts["inside_requests"]
+    print_table(f"Inside whole requests (test client, real and bare interleaved, {inside['calls']} each; timers "
+                "around the access layer's calls; medians, µs)",
+                ["route", "request", "check_access", "principal_from_bearer", "lookup (session.scalar)",
+                 "set_context(tenant)", "session.close"],
+                [[name, inside[name]["request"], inside[name].get("check_access", ""), inside[name].get("jwt", ""),
+                  inside[name]["lookup"], inside[name].get("set_context_tenant", ""), inside[name]["close"]]
+                 for name in (REAL, BARE)])
+    if inside["gap_parts_share"]:
+        print(f"  real − bare: {inside['gap_us']} µs per request = " + ", ".join(
+            f"{part.replace('_', ' ')} {inside['gap_parts_us'][part]} µs ({share:.0%})"
+            for part, share in inside["gap_parts_share"].items()))
     before = result["routes_before_load"]
     print(f"  same body and ETag on both routes: {before['same_body'] and before['same_etag']} "
           f"(ETag {before['etag']}, {before['body_bytes']} bytes); real route without a token: "
