@@ -111,10 +111,10 @@ def run_wrk(url: str, header: str, args, seconds: int) -> dict:
 
 # --- set-up: `up`, the CLI, the bench's gunicorn --------------------------------------
 
-# `siaga112 user create` (without --agency) and `token issue` import the identity models, whose memberships
-# table has a foreign key to agencies, but not the directory models that define agencies: SQLAlchemy then
-# fails at the first flush (NoReferencedTableError). Until the CLI imports every model, such a command is
-# re-run through the same click group with siaga112.platform.app.import_models() called first.
+# `siaga112 user create` (without --agency) imports the identity models, whose memberships table has a
+# foreign key to agencies, but not the directory models that define agencies: SQLAlchemy then fails at the
+# first flush (NoReferencedTableError). Until the CLI imports every model, a command that fails so is re-run
+# through the same click group with siaga112.platform.app.import_models() called first (and reported).
 MODELS_FIRST = ("import sys; from siaga112.platform.app import import_models; import_models(); "
                 "from siaga112.platform.cli import main; sys.argv[0] = 'siaga112'; main()")
 cli_workarounds: list[str] = []
@@ -397,8 +397,8 @@ def load(url: str, header: str, servers, args) -> dict:
     procs = servers()  # after the warm-up: the pool's PostgreSQL backends exist by now
     meter = CpuMeter(procs)
     figures = run_wrk(url, header, args, args.duration) | meter.read()
-    # CPU the servers (gunicorn workers, PostgreSQL, Redis) spent per answered request: unlike req/s, it
-    # hardly moves when other processes take cores away.
+    # CPU the servers (gunicorn workers, PostgreSQL, Redis) spent per answered request: it moves less than
+    # req/s when other processes take cores away.
     figures["server_cpu_ms_per_request"] = round(1000 * figures["server_cores"] / figures["requests_per_s"], 2)
     return figures
 
