@@ -181,3 +181,21 @@ def test_the_audit_log_shows_every_change_newest_first(client, database, own_ten
     assert seqs == sorted(seqs, reverse=True)
     operator = person(database, "operator", own_tenant)
     assert client.get(f"/api/v1/tenants/{own_tenant.slug}/audit", headers=operator).status_code == 403
+
+
+def test_a_tenant_request_hands_its_context_to_postgresql_once(client, database, tenants):
+    """The token names the tenant, so the session begins in that tenant's context: one set_config, not two."""
+    from sqlalchemy import event
+
+    headers = person(database, "regional_admin", tenants["a"]["tenant"])
+    statements: list[str] = []
+
+    def remember(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(database.engine, "before_cursor_execute", remember)
+    try:
+        assert client.get(f"/api/v1/tenants/{tenants['a']['tenant'].slug}", headers=headers).status_code == 200
+    finally:
+        event.remove(database.engine, "before_cursor_execute", remember)
+    assert sum("set_config" in statement for statement in statements) == 1

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from ..api import API_PREFIX
 from ..audit.service import Actor
 from ..db import request_session
-from ..tenancy.context import PLATFORM, TenantContext, set_context
+from ..tenancy.context import PLATFORM, TenantContext, current_context, set_context
 from ..tenancy.models import Tenant
 from .principal import Principal
 from .roles import PLATFORM_ROLES
@@ -120,12 +120,18 @@ def check_access(allowed: tuple[str, ...]) -> Access:
     tenant = None
     if slug is not None:
         session = request_session()
+        granted = principal.tenant_id_of(slug)
+        if granted is not None and not session.in_transaction():
+            # Declared before the session begins, the after_begin hook sends this context in its one
+            # set_config; the tenants table itself has no RLS, so the lookup below still finds the row.
+            set_context(session, TenantContext(granted))
         tenant = session.scalar(select(Tenant).where(Tenant.slug == slug))
-        if tenant is None:
+        if tenant is None or (granted is not None and tenant.id != granted and role not in PLATFORM_ROLES):
             abort(404, message=f"There is no tenant {slug!r} that you can see.")
         if tenant.status == "suspended" and role not in PLATFORM_ROLES:
             abort(403, message=f"{tenant.name} is suspended on Siaga112. Contact the ministry's 112 team to restore access.")
-        set_context(session, TenantContext(tenant.id))
+        if current_context(session) != TenantContext(tenant.id):
+            set_context(session, TenantContext(tenant.id))
     elif role in PLATFORM_ROLES:
         set_context(request_session(), PLATFORM)
     access = Access(principal, role, tenant)

@@ -60,6 +60,10 @@ class Principal:
     def roles_in(self, slug: str) -> set[str]:
         return {g.role for g in self.grants if g.tenant == slug}
 
+    def tenant_id_of(self, slug: str) -> uuid.UUID | None:
+        """The id of the tenant with this slug, if the principal holds a role there."""
+        return next((g.tenant_id for g in self.grants if g.tenant == slug), None)
+
     def tenant_ids(self) -> set[uuid.UUID]:
         return {g.tenant_id for g in self.grants if g.tenant_id is not None}
 
