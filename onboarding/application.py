@@ -25,7 +25,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import func, or_, select, true
+from sqlalchemy import case, func, literal, or_, select, true
 from sqlalchemy.orm import Session, contains_eager
 from sqlalchemy.sql import Select
 
@@ -348,6 +348,23 @@ def pipeline_query(stages: list[str] | None = None, province: str | None = None,
 
 
 PIPELINE_STAGES = ("no_tenant", "not_started") + APPLICATION_STATUSES
+
+
+def region_stages(stage: str | None = None, province: str | None = None) -> Select:
+    """Every region, with or without a tenant, and its stage (PIPELINE_STAGES) by region code: code, name,
+    province_code, slug (None without a tenant), stage, submitted_at. Needs platform context."""
+    stage_of = case((Tenant.id.is_(None), literal("no_tenant")),
+                    (OnboardingApplication.id.is_(None), literal("not_started")),
+                    else_=OnboardingApplication.status)
+    query = (select(Region.code, Region.name, Region.province_code, Tenant.slug, stage_of.label("stage"),
+                    OnboardingApplication.submitted_at)
+             .outerjoin(Tenant, Tenant.region_code == Region.code)
+             .outerjoin(OnboardingApplication, OnboardingApplication.tenant_id == Tenant.id))
+    if stage:
+        query = query.where(stage_of == stage)
+    if province:
+        query = query.where(Region.province_code == province)
+    return query.order_by(Region.code)
 
 
 def stage_counts(session: Session, province: str | None = None) -> dict[str, int]:

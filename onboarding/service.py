@@ -16,7 +16,8 @@ Refusals are OnboardingError subclasses carrying an HTTP-like `status`, the `fie
 
 from .application import (ACTIONS, EDITABLE, PIPELINE_STAGES, ApplicationView, ItemState, act, approval_gaps,
                            available_actions, computed_results, etag_data, history, item_states,
-                           latest_verification, pipeline_query, stage_counts, submission_gaps, view)
+                           latest_verification, pipeline_query, region_stages, stage_counts, submission_gaps,
+                           view)
 from .common import (Conflict, Forbidden, Invalid, Missing, NotFound, OnboardingError, Stale, TRANSITION_TOPIC,
                      find_application, lock_application, open_application)
 from .items import (MAX_EVIDENCE_BYTES, answer_item, find_answer, get_evidence, item_of, list_evidence,
@@ -29,7 +30,7 @@ from .visits import (VISIT_ACTIONS, VisitReport, find_verdict, get_visit, record
 __all__ = [
     "ACTIONS", "EDITABLE", "PIPELINE_STAGES", "ApplicationView", "ItemState", "act", "approval_gaps",
     "available_actions", "computed_results", "etag_data", "history", "item_states", "latest_verification",
-    "pipeline_query", "stage_counts", "submission_gaps", "view",
+    "pipeline_query", "region_stages", "stage_counts", "submission_gaps", "view",
     "Conflict", "Forbidden", "Invalid", "Missing", "NotFound", "OnboardingError", "Stale", "TRANSITION_TOPIC",
     "find_application", "lock_application", "open_application",
     "MAX_EVIDENCE_BYTES", "answer_item", "find_answer", "get_evidence", "item_of", "list_evidence",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, Flask, redirect, request
+from flask import Blueprint, Flask, g, redirect, request
 from flask_babel import Babel, get_locale
 
 from .identity.access import public
@@ -32,6 +32,12 @@ def safe_next(target: str | None) -> str:
     return "/"
 
 
+def select_time_zone() -> str | None:
+    """A region's pages show times on the region's clock (WIB, WITA or WIT); national pages on Jakarta's."""
+    tenant = getattr(g.get("access"), "tenant", None)
+    return tenant.time_zone if tenant is not None else None
+
+
 @bp.get("/language/<code>")
 @public
 def set_language(code: str):
@@ -50,7 +56,7 @@ def init_web(app: Flask, translation_folders: list[Path]) -> None:
         BABEL_DEFAULT_TIMEZONE="Asia/Jakarta",
         BABEL_TRANSLATION_DIRECTORIES=";".join(str(folder) for folder in folders),
     )
-    Babel(app, locale_selector=select_locale)
+    Babel(app, locale_selector=select_locale, timezone_selector=select_time_zone)
     app.register_blueprint(bp)
 
     @app.context_processor

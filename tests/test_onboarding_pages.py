@@ -133,3 +133,20 @@ def test_the_pipeline_shows_every_region_by_stage(app, client, yogyakarta, peopl
     assert sum(counts.values()) == 5  # the Special Region of Yogyakarta has five regions
     sign_in(app, client, people["platform_admin"])
     assert page(client, "/onboarding/queue")[0].status_code == 200
+
+
+def test_the_pipeline_lists_regions_without_a_tenant_a_page_at_a_time(app, client, people):
+    sign_in(app, client, people["monitor"])
+    _response, html = page(client, "/onboarding/pipeline")
+    counts = {stage: int(count) for stage, count in re.findall(r'<g class="bar" data-stage="(\w+)" data-count="(\d+)"', html)}
+    first = re.findall(r'<tr data-region="([\d.]+)" data-stage="(\w+)"', html)
+    assert len(first) == 100 and first[0][0] == "11.01" and "1–100 dari 514 daerah" in html
+    _response, html = page(client, "/onboarding/pipeline?page=6")
+    last = re.findall(r'<tr data-region="([\d.]+)" data-stage="(\w+)"', html)
+    assert len(last) == 14 and "501–514 dari 514 daerah" in html and '<strong aria-current="page">6</strong>' in html
+    assert page(client, "/onboarding/pipeline?page=99")[1].count("<tr data-region=") == 14  # clamped to the last
+    _response, html = page(client, "/onboarding/pipeline?stage=no_tenant&province=34")
+    rows = re.findall(r'<tr data-region="([\d.]+)" data-stage="(\w+)">\s*<td>[\d.]+</td>\s*<td>(.*?)</td>', html, re.S)
+    assert rows and all(stage == "no_tenant" and "<a " not in cell for _code, stage, cell in rows)
+    assert len(rows) == int(re.search(r'data-stage="no_tenant" data-count="(\d+)"', html).group(1))
+    assert counts["no_tenant"] > 0 and "Belum terdaftar" in html

@@ -1,0 +1,155 @@
+"""The region works through its checklist on the page: answers, evidence files (upload, download, remove), history."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from babel.dates import format_datetime
+from zoneinfo import ZoneInfo
+
+from siaga112.onboarding import service
+from siaga112.platform.tenancy.context import TenantContext
+
+from tests.test_onboarding_helpers import PDF, PNG, actor_of, fresh, person, reset_application, run, tenant_of
+from tests.test_roster_pages import page, sign_in
+
+GORONTALO, KENDARI = "75.71", "74.71"
+
+
+@pytest.fixture(scope="module")
+def gorontalo(database):
+    tenant = tenant_of(database, GORONTALO)
+    reset_application(database, tenant)
+    return tenant
+
+
+@pytest.fixture(scope="module")
+def people(database, gorontalo):
+    return {
+        "admin": person(database, "regional_admin", gorontalo, "Admin Gorontalo")[0],
+        "other_admin": person(database, "regional_admin", tenant_of(database, KENDARI), "Admin Kendari")[0],
+        "verifier": person(database, "ministry_verifier", None, "Verifikator Gorontalo")[0],
+        "monitor": person(database, "national_monitor", None, "Pemantau Gorontalo")[0],
+    }
+
+
+def path(tenant, rest: str = "") -> str:
+    return f"/tenants/{tenant.slug}/onboarding{rest}"
+
+
+def row_of(html: str, code: str) -> str:
+    found = re.search(rf'<tr id="item-{code}" data-item="{code}" data-state="(\w+)">(.*?)</tr>', html, re.S)
+    assert found, f"no row for {code}"
+    return found.group(1) + " " + found.group(2)
+
+
+def evidence_of(database, tenant, code: str):
+    with database.transaction(TenantContext(tenant.id)) as session:
+        return [(e.id, e.name, e.sha256) for e in service.list_evidence(session, fresh(session, tenant), code)]
+
+
+def test_the_admin_answers_an_item_and_attaches_evidence(app, client, database, gorontalo, people):
+    csrf = sign_in(app, client, people["admin"])
+    _response, html = page(client, path(gorontalo))
+    assert 'action="%s"' % path(gorontalo, "/items/application_letter/answer") in html
+    assert "Jawab dan lampirkan bukti" in html and 'enctype="multipart/form-data"' in html
+
+    saved = client.post(path(gorontalo, "/items/application_letter/answer"),
+                        data={"csrf_token": csrf, "answer": "yes", "note": "Surat No. 112/2026"})
+    assert saved.status_code == 302 and saved.headers["Location"].endswith("#item-application_letter")
+    _response, html = page(client, path(gorontalo))
+    assert "Jawaban telah disimpan." in html
+    assert row_of(html, "application_letter").startswith("needs_evidence")  # yes, but the letter is not attached
+    assert "Surat No. 112/2026" in row_of(html, "application_letter")
+
+    attached = client.post(path(gorontalo, "/items/application_letter/evidence"), content_type="multipart/form-data",
+                           data={"csrf_token": csrf, "file": (io.BytesIO(PDF), "../dokumen/surat bupati.pdf")})
+    assert attached.status_code == 302
+    files = evidence_of(database, gorontalo, "application_letter")
+    assert [name for _id, name, _sha in files] == ["surat bupati.pdf"]
+    _response, html = page(client, path(gorontalo))
+    row = row_of(html, "application_letter")
+    assert row.startswith("ready") and "surat bupati.pdf telah dilampirkan." in html
+    download = client.get(path(gorontalo, f"/items/application_letter/evidence/{files[0][0]}"))
+    assert download.status_code == 200 and download.data == PDF
+    assert download.headers["Content-Type"] == "application/pdf" and "attachment" in download.headers[
+        "Content-Disposition"]
+
+
+def test_a_wrong_upload_is_refused_in_indonesian_and_nothing_is_kept(app, client, database, gorontalo, people):
+    csrf = sign_in(app, client, people["admin"])
+    before = evidence_of(database, gorontalo, "regulation_112")
+    refused = client.post(path(gorontalo, "/items/regulation_112/evidence"), content_type="multipart/form-data",
+                          data={"csrf_token": csrf, "file": (io.BytesIO(b"just text, not a scan"), "perbup.pdf")})
+    assert refused.status_code == 415
+    assert "bukan PDF, JPEG atau PNG" in refused.get_data(as_text=True)
+    empty = client.post(path(gorontalo, "/items/regulation_112/evidence"), content_type="multipart/form-data",
+                        data={"csrf_token": csrf})
+    assert empty.status_code == 422 and "Pilih berkas yang akan diunggah." in empty.get_data(as_text=True)
+    no_answer = client.post(path(gorontalo, "/items/regulation_112/answer"), data={"csrf_token": csrf})
+    assert no_answer.status_code == 422 and "Jawab ya atau tidak." in no_answer.get_data(as_text=True)
+    computed = client.post(path(gorontalo, "/items/inbound_lines/answer"), data={"csrf_token": csrf, "answer": "yes"})
+    assert computed.status_code == 409 and "dihitung dari data daerah" in computed.get_data(as_text=True)
+    unknown = client.post(path(gorontalo, "/items/no_such_item/answer"), data={"csrf_token": csrf, "answer": "yes"})
+    assert unknown.status_code == 404
+    no_csrf = client.post(path(gorontalo, "/items/regulation_112/answer"), data={"answer": "yes"})
+    assert no_csrf.status_code == 400  # the CSRF guard turns it away before the view
+    assert evidence_of(database, gorontalo, "regulation_112") == before
+
+
+def test_the_admin_removes_a_file_and_the_state_follows(app, client, database, services, gorontalo, people):
+    csrf = sign_in(app, client, people["admin"])
+    client.post(path(gorontalo, "/items/sop/answer"), data={"csrf_token": csrf, "answer": "yes"})
+    client.post(path(gorontalo, "/items/sop/evidence"), content_type="multipart/form-data",
+                data={"csrf_token": csrf, "file": (io.BytesIO(PNG), "sop.png")})
+    [(evidence_id, name, _sha)] = evidence_of(database, gorontalo, "sop")
+    assert name == "sop.png"
+    with database.transaction(TenantContext(gorontalo.id)) as session:
+        key = service.get_evidence(session, fresh(session, gorontalo), "sop", evidence_id).key
+    stored = services.data_dir / "files" / key
+    assert stored.exists()
+    removed = client.post(path(gorontalo, f"/items/sop/evidence/{evidence_id}/remove"), data={"csrf_token": csrf})
+    assert removed.status_code == 302 and evidence_of(database, gorontalo, "sop") == []
+    assert not stored.exists()  # the bytes go with the row
+    _response, html = page(client, path(gorontalo))
+    assert row_of(html, "sop").startswith("needs_evidence") and "Berkas telah dihapus." in html
+    gone = client.get(path(gorontalo, f"/items/sop/evidence/{evidence_id}"))
+    assert gone.status_code == 404
+
+
+def test_readers_see_files_but_cannot_change_them(app, client, database, gorontalo, people):
+    [(evidence_id, _name, _sha)] = evidence_of(database, gorontalo, "application_letter")
+    csrf = sign_in(app, client, people["monitor"])
+    _response, html = page(client, path(gorontalo))
+    assert "surat bupati.pdf" in html and "Jawab dan lampirkan bukti" not in html and "/remove" not in html
+    assert client.get(path(gorontalo, f"/items/application_letter/evidence/{evidence_id}")).status_code == 200
+    assert client.post(path(gorontalo, "/items/sop/answer"),
+                       data={"csrf_token": csrf, "answer": "no"}).status_code == 403
+    sign_in(app, client, people["other_admin"])
+    assert client.get(path(gorontalo, f"/items/application_letter/evidence/{evidence_id}")).status_code == 404
+
+
+def test_once_submitted_the_region_can_no_longer_change_answers(app, client, database, gorontalo, people):
+    """The ministry's request for changes is read on the page, with the note, and the forms come back."""
+    verifier = actor_of(people["verifier"], "ministry_verifier")
+    with database.transaction(TenantContext(gorontalo.id)) as session:  # submit without the guards: set the status
+        application = service.find_application(session, gorontalo.id)
+        application.status = "in_review"
+    csrf = sign_in(app, client, people["admin"])
+    _response, html = page(client, path(gorontalo))
+    assert "Jawab dan lampirkan bukti" not in html
+    refused = client.post(path(gorontalo, "/items/sop/answer"), data={"csrf_token": csrf, "answer": "yes"})
+    assert refused.status_code == 409 and "hanya dapat diubah saat permohonan berstatus draf" in refused.get_data(
+        as_text=True)
+    run(database, gorontalo, service.act, "request_changes", "Lampirkan SOP yang sudah ditandatangani.", verifier)
+    _response, html = page(client, path(gorontalo))
+    history = re.search(r'<ol class="history" id="history">(.*?)</ol>', html, re.S).group(1)
+    assert "perlu perbaikan" in history and "Lampirkan SOP yang sudah ditandatangani." in history
+    with database.transaction(TenantContext(gorontalo.id)) as session:
+        latest = service.history(session, service.find_application(session, gorontalo.id))[0]
+    on_gorontalo_clock = format_datetime(latest.created_at, "d MMM y HH:mm", tzinfo=ZoneInfo("Asia/Makassar"),
+                                         locale="id")
+    assert on_gorontalo_clock in history  # WITA, the region's clock, not Jakarta's
+    assert "Jawab dan lampirkan bukti" in html
