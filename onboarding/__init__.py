@@ -9,6 +9,7 @@ def register(app, api) -> None:
     from . import api as onboarding_api
     from . import api_visits  # noqa: F401  (its routes are on onboarding_api.blp)
     from . import views
+    from . import views_visits  # noqa: F401  (its routes are on views.bp)
 
     api.register_blueprint(onboarding_api.blp)
     api.register_blueprint(onboarding_api.pipeline_blp)

@@ -24,8 +24,8 @@ from .items import (MAX_EVIDENCE_BYTES, answer_item, find_answer, get_evidence, 
                     remove_evidence, store_evidence)
 from .readiness import evaluate as evaluate_readiness
 from .routing import ROUTING_ACTIONS, get_routing, go_live_if_ready, list_routing, routing_action, routing_gaps
-from .visits import (VISIT_ACTIONS, VisitReport, find_verdict, get_visit, record_verdict, schedule_visit,
-                     update_visit, verdicts_of, verifiers_of, visit_action, visit_report, visits_query)
+from .visits import (VISIT_ACTIONS, VisitReport, active_verifiers, find_verdict, get_visit, record_verdict,
+                     schedule_visit, update_visit, verdicts_of, verifiers_of, visit_action, visit_report, visits_query)
 
 __all__ = [
     "ACTIONS", "EDITABLE", "PIPELINE_STAGES", "ApplicationView", "ItemState", "act", "approval_gaps",
@@ -37,6 +37,6 @@ __all__ = [
     "remove_evidence", "store_evidence",
     "evaluate_readiness",
     "ROUTING_ACTIONS", "get_routing", "go_live_if_ready", "list_routing", "routing_action", "routing_gaps",
-    "VISIT_ACTIONS", "VisitReport", "find_verdict", "get_visit", "record_verdict", "schedule_visit", "update_visit",
-    "verdicts_of", "verifiers_of", "visit_action", "visit_report", "visits_query",
+    "VISIT_ACTIONS", "VisitReport", "active_verifiers", "find_verdict", "get_visit", "record_verdict",
+    "schedule_visit", "update_visit", "verdicts_of", "verifiers_of", "visit_action", "visit_report", "visits_query",
 ]

@@ -161,13 +161,13 @@ def act(tenant):
         service.act(session, access.tenant, name, form.note.data, access.actor())
     except service.OnboardingError as error:
         session.rollback()
-        return _checklist_page(form, _refusal(error, name), error.status if error.status != 404 else 422)
+        return _checklist_page(form, _refusal(error), error.status if error.status != 404 else 422)
     session.commit()
     flash(str(DONE.get(name, _("Done."))))
     return redirect(url_for(".checklist", tenant=tenant))
 
 
-def _refusal(error: service.OnboardingError, action: str | None = None) -> list[str]:
+def _refusal(error: service.OnboardingError) -> list[str]:
     """A service refusal in the reader's language: the listed missing items, or a sentence for the code."""
     if error.missing:
         return [missing.text.get(language()) for missing in error.missing]

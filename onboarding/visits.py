@@ -91,6 +91,13 @@ def _check_fields(values: dict) -> dict:
     return checked
 
 
+def active_verifiers(session: Session) -> list[User]:
+    """Who can be named on a visit: the active ministry verifiers."""
+    return list(session.scalars(
+        select(User).join(PlatformRole, PlatformRole.user_id == User.id)
+        .where(PlatformRole.role == MINISTRY_VERIFIER, User.active.is_(True)).order_by(User.name, User.email)))
+
+
 def _check_verifiers(session: Session, user_ids, actor: Actor) -> list[uuid.UUID]:
     ids = list(dict.fromkeys(user_ids or ()))
     if not ids:

@@ -1,0 +1,445 @@
+"""The onboarding pages of field visits (verification and monitoring, verdicts, photos, the printable report)
+and of telco routing after approval.
+
+Routes on views.bp. The same service as api_visits.py: a page reads; a form posts, the service decides, the
+page commits (store_evidence commits itself), flashes what was done and redirects (POST-redirect-GET). A
+refusal re-renders the page with why, in the reader's language, under the refusal's HTTP status; a visit,
+item, file or telco that does not exist is a 404. Readers: the region's admin and the platform roles;
+only a ministry verifier records anything (the service enforces it; the routes and the pages agree).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from sqlalchemy import select
+from wtforms import (DateField, DateTimeLocalField, HiddenField, RadioField, SelectField, SelectMultipleField,
+                     StringField, TextAreaField)
+from wtforms.validators import AnyOf, InputRequired, Length, Optional
+
+from siaga112.platform.db import request_session
+from siaga112.platform.identity.access import current_access, roles_allowed
+from siaga112.platform.identity.models import User
+from siaga112.platform.identity.roles import MINISTRY_VERIFIER
+from siaga112.platform.storage import StorageError, file_store
+from siaga112.tenants.directory.forms import SelectChoice, phone_message
+from siaga112.tenants.directory.phone import InvalidNumber, national_format
+
+from . import service
+from .api import UPLOAD_STATUS, file_response
+from .application import MAX_NOTE
+from .checklist import AREAS
+from .models import TELCOS, VERDICTS, VISIT_KINDS
+from .views import READERS, UPLOAD_MESSAGES, _helpers, _refusal, bp, language
+from .visits import MAX_PLACE, MAX_TEXT, MAX_VERIFIERS
+
+VERIFIERS = (MINISTRY_VERIFIER,)
+
+KIND_LABELS = {
+    "verification": lazy_gettext("Verification visit"),
+    "monitoring": lazy_gettext("Monitoring visit"),
+}
+VISIT_STATUS_LABELS = {
+    "scheduled": lazy_gettext("Scheduled"),
+    "completed": lazy_gettext("Completed"),
+    "cancelled": lazy_gettext("Cancelled"),
+}
+VERDICT_LABELS = {
+    "pass": lazy_gettext("Pass"),
+    "fail": lazy_gettext("Fail"),
+    "not_applicable": lazy_gettext("Not applicable"),
+    "none": lazy_gettext("No verdict yet"),
+}
+ROUTING_STATUS_LABELS = {
+    "requested": lazy_gettext("Requested"),
+    "active": lazy_gettext("Active"),
+    "test_call_passed": lazy_gettext("Test call passed"),
+}
+ROUTING_ACTION_LABELS = {
+    "activate": lazy_gettext("Mark as active"),
+    "pass_test_call": lazy_gettext("Record the passed test call"),
+    "exclude": lazy_gettext("Exclude"),
+    "include": lazy_gettext("Require again"),
+}
+VISIT_DONE = {
+    "complete": lazy_gettext("The visit was completed."),
+    "cancel": lazy_gettext("The visit was cancelled."),
+}
+ROUTING_DONE = {
+    "activate": lazy_gettext("%(telco)s routes 112 to the region."),
+    "pass_test_call": lazy_gettext("The test call through %(telco)s passed."),
+    "exclude": lazy_gettext("%(telco)s is excluded."),
+    "include": lazy_gettext("%(telco)s is required again."),
+}
+# A form field that did not validate, in words (the browser's own checks catch most of these first).
+FIELD_PROBLEMS = {
+    "csrf_token": lazy_gettext("The form expired or was incomplete; try again."),
+    "action": lazy_gettext("The form expired or was incomplete; try again."),
+    "kind": lazy_gettext("Choose a verification or a monitoring visit."),
+    "scheduled_for": lazy_gettext("Enter the date of the visit."),
+    "place": lazy_gettext("Say where the visit takes place (at most %(count)s characters).", count=MAX_PLACE),
+    "verifier_ids": lazy_gettext("Choose verifiers from the list of active ministry verifiers."),
+    "note": lazy_gettext("Keep the note under %(count)s characters.", count=MAX_NOTE),
+    "findings": lazy_gettext("Keep the findings and the recommendations under %(count)s characters each.",
+                             count=MAX_TEXT),
+    "recommendations": lazy_gettext("Keep the findings and the recommendations under %(count)s characters each.",
+                                    count=MAX_TEXT),
+    "verdict": lazy_gettext("Choose pass, fail or not applicable."),
+    "file": lazy_gettext("Choose a file to upload."),
+    "from_number": lazy_gettext("Enter the number the test call was made from."),
+    "called_at": lazy_gettext("Enter the time of the test call as a date and a time."),
+}
+# A service refusal without a `missing` list, by its code (those with one speak for themselves).
+REFUSALS = {
+    "bad_date": lazy_gettext("Choose a date of the visit from the year 2000 to 2099."),
+    "bad_place": FIELD_PROBLEMS["place"],
+    "bad_kind": FIELD_PROBLEMS["kind"],
+    "bad_verdict": FIELD_PROBLEMS["verdict"],
+    "no_verifiers": lazy_gettext("Choose the verifiers of the visit."),
+    "not_verifier": FIELD_PROBLEMS["verifier_ids"],
+    "too_many_verifiers": lazy_gettext("At most %(count)s verifiers on one visit.", count=MAX_VERIFIERS),
+    "findings_required": lazy_gettext("A monitoring visit is completed with its findings: write them down first."),
+    "note_required": lazy_gettext("Say in a note why this telco is not required."),
+    "too_early": lazy_gettext("The test call cannot be before the year 2000: enter the time it was made."),
+    "future": lazy_gettext("The time of the test call is in the future: record a test call once it was made."),
+    "before_activation": lazy_gettext("The test call is before the telco's routing was marked active."),
+    "naive_time": FIELD_PROBLEMS["called_at"],
+    "stale": lazy_gettext("Someone else changed this meanwhile; reload the page and try again."),
+}
+
+
+# --- forms (each carries its CSRF token) --------------------------------------------------------
+
+class ScheduleForm(FlaskForm):
+    kind = SelectField(choices=list(VISIT_KINDS), validate_choice=True)
+    scheduled_for = DateField(validators=[InputRequired()])
+    place = StringField(validators=[InputRequired(), Length(max=MAX_PLACE)])
+    verifier_ids = SelectMultipleField(choices=[], validate_choice=True)  # the active ministry verifiers
+    note = TextAreaField(validators=[Optional(), Length(max=MAX_NOTE)])
+
+
+class ChangeVisitForm(FlaskForm):
+    scheduled_for = DateField(validators=[InputRequired()])
+    place = StringField(validators=[InputRequired(), Length(max=MAX_PLACE)])
+
+
+class VerdictForm(FlaskForm):
+    verdict = RadioField(choices=list(VERDICTS), validators=[InputRequired()])
+    note = TextAreaField(validators=[Optional(), Length(max=MAX_NOTE)])
+
+
+class PhotoForm(FlaskForm):
+    file = FileField(validators=[FileRequired()])
+
+
+class VisitActionForm(FlaskForm):
+    action = HiddenField(validators=[InputRequired(), AnyOf(service.VISIT_ACTIONS)])
+    note = TextAreaField(validators=[Optional(), Length(max=MAX_NOTE)])
+    findings = TextAreaField(validators=[Optional(), Length(max=MAX_TEXT)])
+    recommendations = TextAreaField(validators=[Optional(), Length(max=MAX_TEXT)])
+
+
+class RoutingForm(FlaskForm):
+    action = HiddenField(validators=[InputRequired(), AnyOf(service.ROUTING_ACTIONS)])
+    note = TextAreaField(validators=[Optional(), Length(max=MAX_NOTE)])
+    from_number = StringField(validators=[Optional(), Length(max=40)])
+    called_at = DateTimeLocalField(format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+                                   validators=[Optional()])
+
+
+# --- shared -----------------------------------------------------------------------------------
+
+def _is_verifier() -> bool:
+    """Whether the reader may record (a ministry verifier), whatever role this read was served in."""
+    return MINISTRY_VERIFIER in current_access().principal.platform_roles()
+
+
+def _form_problems(form: FlaskForm) -> list[str]:
+    problems = []
+    for name in form.errors:
+        message = str(FIELD_PROBLEMS.get(name, FIELD_PROBLEMS["csrf_token"]))
+        if message not in problems:
+            problems.append(message)
+    return problems
+
+
+def _why(error: service.OnboardingError, item_title: str | None = None) -> list[str]:
+    """A service refusal in the reader's language."""
+    if error.missing:
+        return [missing.text.get(language()) for missing in error.missing]
+    if error.code == "mandatory_not_applicable" and item_title:
+        return [_("%(item)s is mandatory: it passes or fails; it cannot be not applicable.", item=item_title)]
+    if error.field == "from_number":
+        return [str(phone_message(InvalidNumber(str(error), error.code or "")))]
+    if error.code in ("required", "too_long") and error.field in FIELD_PROBLEMS:
+        return [str(FIELD_PROBLEMS[error.field])]
+    if error.code in REFUSALS:
+        return [str(REFUSALS[error.code])]
+    return _refusal(error)
+
+
+def _names(session, user_ids) -> dict:
+    ids = {user_id for user_id in user_ids if user_id}
+    if not ids:
+        return {}
+    return dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).all())
+
+
+def _labels(**values) -> dict:
+    return _helpers(kind_labels=KIND_LABELS, visit_status_labels=VISIT_STATUS_LABELS, verdict_labels=VERDICT_LABELS,
+                    routing_status_labels=ROUTING_STATUS_LABELS, routing_action_labels=ROUTING_ACTION_LABELS,
+                    **values)
+
+
+# --- the visits -------------------------------------------------------------------------------
+
+def _with_verifiers(form: ScheduleForm, people: list[User]) -> ScheduleForm:
+    form.verifier_ids.choices = [SelectChoice(str(person.id), person.name) for person in people]
+    return form
+
+
+def _visits_page(form: ScheduleForm | None = None, problems: list[str] | None = None, status: int = 200):
+    access, session = current_access(), request_session()
+    application = service.find_application(session, access.tenant.id)
+    visits = session.scalars(service.visits_query(access.tenant.id)).all()
+    can_schedule = _is_verifier() and application is not None
+    people = service.active_verifiers(session) if can_schedule else []
+    if form is None:
+        form = ScheduleForm(formdata=None, kind="monitoring" if application and application.status == "live"
+                            else "verification", verifier_ids=[access.principal.subject])
+    _with_verifiers(form, people)
+    return render_template("onboarding/visits.html", **_labels(
+        tenant=access.tenant, application=application, problems=problems or [], form=form, can_schedule=can_schedule,
+        rows=[(visit, service.verifiers_of(session, visit)) for visit in visits], people=people,
+        chosen=set(form.verifier_ids.data or ()))), status
+
+
+@bp.get("/tenants/<tenant>/onboarding/visits")
+@roles_allowed(*READERS)
+def visits(tenant):
+    return _visits_page()
+
+
+@bp.post("/tenants/<tenant>/onboarding/visits")
+@roles_allowed(*VERIFIERS)
+def schedule_visit(tenant):
+    access, session = current_access(), request_session()
+    form = _with_verifiers(ScheduleForm(), service.active_verifiers(session))
+    if not form.validate_on_submit():
+        return _visits_page(form, _form_problems(form), 422)
+    fields = {"kind": form.kind.data, "scheduled_for": form.scheduled_for.data, "place": form.place.data,
+              "note": form.note.data, "verifier_ids": [uuid.UUID(value) for value in form.verifier_ids.data]}
+    try:
+        visit = service.schedule_visit(session, access.tenant, fields, access.actor())
+    except service.OnboardingError as error:
+        session.rollback()
+        return _visits_page(form, _why(error), error.status)
+    session.commit()
+    flash(_("The visit was scheduled."))
+    return redirect(url_for(".visit", tenant=tenant, visit_id=visit.id))
+
+
+def _report_or_404(visit_id: uuid.UUID) -> service.VisitReport:
+    access = current_access()
+    try:
+        return service.visit_report(request_session(), access.tenant, visit_id)
+    except service.NotFound:
+        abort(404)
+
+
+def _visit_page(visit_id: uuid.UUID, problems: list[str] | None = None, status: int = 200,
+                change: ChangeVisitForm | None = None):
+    report = _report_or_404(visit_id)
+    visit = report.visit
+    groups = [(area, [state for state in report.items if state.item.area == area]) for area in AREAS]
+    mandatory = [state for state in report.items if state.item.mandatory]
+    open_for_verifier = _is_verifier() and visit.status == "scheduled"
+    evidence_endpoint = "onboarding_web.evidence_file"  # the region's evidence, on the checklist's pages
+    return render_template("onboarding/visit.html", **_labels(
+        tenant=report.tenant, report=report, visit=visit, groups=[(area, states) for area, states in groups if states],
+        problems=problems or [], can_record=open_for_verifier and visit.kind == "verification",
+        can_act=open_for_verifier, change=change or ChangeVisitForm(formdata=None, obj=visit),
+        judged=sum(1 for state in mandatory if state.verdict), mandatory_total=len(mandatory),
+        evidence_endpoint=evidence_endpoint if evidence_endpoint in current_app.view_functions else None)), status
+
+
+def _visit_refused(visit_id: uuid.UUID, error: service.OnboardingError, item_title: str | None = None):
+    request_session().rollback()
+    if error.status == 404:
+        abort(404)
+    return _visit_page(visit_id, _why(error, item_title), error.status)
+
+
+@bp.get("/tenants/<tenant>/onboarding/visits/<uuid:visit_id>")
+@roles_allowed(*READERS)
+def visit(tenant, visit_id):
+    return _visit_page(visit_id)
+
+
+@bp.post("/tenants/<tenant>/onboarding/visits/<uuid:visit_id>")
+@roles_allowed(*VERIFIERS)
+def change_visit(tenant, visit_id):
+    form = ChangeVisitForm()
+    if not form.validate_on_submit():
+        return _visit_page(visit_id, _form_problems(form), 422, change=form)
+    access, session = current_access(), request_session()
+    try:
+        service.update_visit(session, access.tenant, visit_id,
+                             {"scheduled_for": form.scheduled_for.data, "place": form.place.data}, access.actor())
+    except service.OnboardingError as error:
+        session.rollback()
+        if error.status == 404:
+            abort(404)
+        return _visit_page(visit_id, _why(error), error.status, change=form)
+    session.commit()
+    flash(_("The visit was changed."))
+    return redirect(url_for(".visit", tenant=tenant, visit_id=visit_id))
+
+
+def _item_title(code: str) -> str | None:
+    application = service.find_application(request_session(), current_access().tenant.id)
+    try:
+        return service.item_of(application, code).title.get(language()) if application else None
+    except service.NotFound:
+        return None
+
+
+@bp.post("/tenants/<tenant>/onboarding/visits/<uuid:visit_id>/verdicts/<code>")
+@roles_allowed(*VERIFIERS)
+def record_verdict(tenant, visit_id, code):
+    form = VerdictForm()
+    if not form.validate_on_submit():
+        return _visit_page(visit_id, _form_problems(form), 422)
+    access, session = current_access(), request_session()
+    title = _item_title(code)
+    try:
+        service.record_verdict(session, access.tenant, visit_id, code, form.verdict.data, form.note.data,
+                               access.actor())
+    except service.OnboardingError as error:
+        return _visit_refused(visit_id, error, title)
+    session.commit()
+    flash(_("The verdict on %(item)s was saved.", item=title))
+    return redirect(url_for(".visit", tenant=tenant, visit_id=visit_id, _anchor=f"item-{code}"))
+
+
+@bp.post("/tenants/<tenant>/onboarding/visits/<uuid:visit_id>/verdicts/<code>/photos")
+@roles_allowed(*VERIFIERS)
+def upload_photo(tenant, visit_id, code):
+    form = PhotoForm()
+    if not form.validate_on_submit():
+        return _visit_page(visit_id, _form_problems(form), 422)
+    access, session, upload = current_access(), request_session(), form.file.data
+    try:  # store_evidence commits (file and row together) or keeps nothing
+        photo = service.store_evidence(session, access.tenant, code, upload.stream, upload.filename, access.actor(),
+                                       file_store(), visit_id=visit_id)
+    except StorageError as error:
+        session.rollback()
+        return _visit_page(visit_id, [str(UPLOAD_MESSAGES.get(type(error), error))],
+                           UPLOAD_STATUS.get(type(error), 422))
+    except service.OnboardingError as error:
+        return _visit_refused(visit_id, error)
+    flash(_("%(name)s was attached.", name=photo.name))
+    return redirect(url_for(".visit", tenant=tenant, visit_id=visit_id, _anchor=f"item-{code}"))
+
+
+@bp.get("/tenants/<tenant>/onboarding/visits/<uuid:visit_id>/verdicts/<code>/photos/<uuid:evidence_id>")
+@roles_allowed(*READERS)
+def visit_photo(tenant, visit_id, code, evidence_id):
+    try:
+        photo = service.get_evidence(request_session(), current_access().tenant, code, evidence_id, visit_id)
+    except service.OnboardingError:
+        abort(404)
+    return file_response(photo)
+
+
+@bp.post("/tenants/<tenant>/onboarding/visits/<uuid:visit_id>/actions")
+@roles_allowed(*VERIFIERS)
+def visit_act(tenant, visit_id):
+    form = VisitActionForm()
+    if not form.validate_on_submit():
+        return _visit_page(visit_id, _form_problems(form), 422)
+    access, session = current_access(), request_session()
+    name = form.action.data
+    try:
+        # findings and recommendations only when the form had them (a monitoring visit's)
+        service.visit_action(session, access.tenant, visit_id, name, access.actor(), note=form.note.data,
+                             findings=form.findings.data if form.findings.raw_data else None,
+                             recommendations=form.recommendations.data if form.recommendations.raw_data else None)
+    except service.OnboardingError as error:
+        return _visit_refused(visit_id, error)
+    session.commit()
+    flash(str(VISIT_DONE[name]))
+    return redirect(url_for(".visit", tenant=tenant, visit_id=visit_id))
+
+
+@bp.get("/tenants/<tenant>/onboarding/visits/<uuid:visit_id>/report")
+@roles_allowed(*READERS)
+def visit_report(tenant, visit_id):
+    report = _report_or_404(visit_id)
+    session = request_session()
+    mandatory = [state for state in report.items if state.item.mandatory]
+    return render_template("onboarding/visit_report.html", **_labels(
+        tenant=report.tenant, report=report, visit=report.visit,
+        groups=[(area, [s for s in report.items if s.item.area == area]) for area in AREAS
+                if any(s.item.area == area for s in report.items)],
+        counts=report.counts, mandatory_total=len(mandatory),
+        completed_by=_names(session, [report.visit.completed_by]).get(report.visit.completed_by),
+        now=datetime.now(timezone.utc)))
+
+
+# --- telco routing ----------------------------------------------------------------------------
+
+def _routing_page(problems: list[str] | None = None, status: int = 200, form: RoutingForm | None = None,
+                  telco: str | None = None):
+    access, session = current_access(), request_session()
+    application = service.find_application(session, access.tenant.id)
+    rows = service.list_routing(session, access.tenant)
+    required = [row for row in rows if row.required]
+    return render_template("onboarding/routing.html", **_labels(
+        tenant=access.tenant, application=application, rows=rows, problems=problems or [],
+        can_record=_is_verifier() and application is not None and application.status == "approved",
+        names=_names(session, [row.test_call_by for row in rows]), national_format=national_format,
+        passed=sum(1 for row in required if row.status == "test_call_passed"), required_total=len(required),
+        form=form, failed_telco=telco)), status
+
+
+@bp.get("/tenants/<tenant>/onboarding/routing")
+@roles_allowed(*READERS)
+def routing(tenant):
+    return _routing_page()
+
+
+@bp.post("/tenants/<tenant>/onboarding/routing/<telco>/actions")
+@roles_allowed(*VERIFIERS)
+def routing_act(tenant, telco):
+    if telco not in TELCOS:
+        abort(404)
+    form = RoutingForm()
+    if not form.validate_on_submit():
+        return _routing_page(_form_problems(form), 422, form, telco)
+    access, session = current_access(), request_session()
+    called_at = form.called_at.data
+    if called_at is not None:  # the time as read on the region's clock
+        called_at = called_at.replace(tzinfo=ZoneInfo(access.tenant.time_zone))
+    name = form.action.data
+    try:
+        row = service.routing_action(session, access.tenant, telco, name, access.actor(), note=form.note.data,
+                                     from_number=form.from_number.data, called_at=called_at)
+    except service.OnboardingError as error:
+        session.rollback()
+        if error.status == 404:
+            abort(404)
+        return _routing_page(_why(error), error.status, form, telco)
+    live = service.find_application(session, access.tenant.id).status == "live"
+    session.commit()
+    flash(str(ROUTING_DONE[name]) % {"telco": row.telco_name})
+    if live:
+        flash(_("112 is live in %(region)s.", region=access.tenant.name))
+    return redirect(url_for(".routing", tenant=tenant))
