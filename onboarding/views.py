@@ -8,7 +8,7 @@ pages pick the reader's language; the rest of the wording is in the message cata
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, get_flashed_messages, redirect, render_template, request, url_for
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
@@ -111,10 +111,18 @@ def stage_label(stage: str) -> str:
     return str(STAGE_LABELS[stage]) if stage in STAGE_LABELS else status_label(stage)
 
 
+def file_size(size: int) -> str:
+    """A file's size as people read it: 58 B, 12,5 KB, 3,2 MB (decimal mark of the reader's language)."""
+    if size < 1024:
+        return f"{size} B"
+    unit, value = ("KB", size / 1024) if size < 1024 * 1024 else ("MB", size / (1024 * 1024))
+    return f"{format_decimal(value, '#,##0.0')} {unit}"
+
+
 def _helpers(**values) -> dict:
     return {"lang": language(), "status_label": status_label, "stage_label": stage_label, "areas": AREAS,
-            "format_date": format_date, "format_datetime": format_datetime, "messages": get_flashed_messages(),
-            **values}
+            "format_date": format_date, "format_datetime": format_datetime, "file_size": file_size,
+            "messages": get_flashed_messages(), **values}
 
 
 # --- the checklist -------------------------------------------------------------------------------

@@ -72,6 +72,7 @@ def test_the_admin_answers_an_item_and_attaches_evidence(app, client, database, 
     _response, html = page(client, path(gorontalo))
     row = row_of(html, "application_letter")
     assert row.startswith("ready") and "surat bupati.pdf telah dilampirkan." in html
+    assert "surat bupati.pdf</a>\n" in row and f"({len(PDF)} B)" in row
     download = client.get(path(gorontalo, f"/items/application_letter/evidence/{files[0][0]}"))
     assert download.status_code == 200 and download.data == PDF
     assert download.headers["Content-Type"] == "application/pdf" and "attachment" in download.headers[
@@ -153,3 +154,10 @@ def test_once_submitted_the_region_can_no_longer_change_answers(app, client, dat
                                          locale="id")
     assert on_gorontalo_clock in history  # WITA, the region's clock, not Jakarta's
     assert "Jawab dan lampirkan bukti" in html
+
+
+def test_file_sizes_read_with_the_indonesian_decimal_comma(app):
+    from siaga112.onboarding.views import file_size
+
+    with app.test_request_context("/"):
+        assert [file_size(58), file_size(12_800), file_size(3_355_443)] == ["58 B", "12,5 KB", "3,2 MB"]
