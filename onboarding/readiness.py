@@ -140,14 +140,14 @@ def check_inbound_lines(session: Session, tenant: Tenant, first: date, last: dat
 
 
 def check_operators_trained(session: Session, tenant: Tenant, first: date, last: date) -> CheckResult:
-    from siaga112.tenants.roster.service import rostered_user_ids
-    from siaga112.tenants.training.service import untrained_rostered
+    from siaga112.tenants.training.service import people_without_valid_training, rostered_days
 
-    if not rostered_user_ids(session, tenant.id, first, last):
+    days = rostered_days(session, tenant.id, first, last)
+    if not days:
         return CheckResult("operators_trained", False, Reason("nobody_rostered", Text(
             f"Belum ada petugas dalam roster dari {first} s.d. {last}.",
             f"Nobody is on the roster from {first} to {last}."), {"first": first.isoformat(), "last": last.isoformat()}))
-    untrained = untrained_rostered(session, tenant.id, first, last)
+    untrained = people_without_valid_training(session, tenant.id, days)
     if not untrained:
         return CheckResult("operators_trained", True)
     names = [person.name for person in untrained[:NAMES_SHOWN]]

@@ -362,15 +362,18 @@ def test_replace_mode_removes_only_the_plans_people_other_assignments(client, da
     assert other["id"] in left and stray["id"] not in left
 
 
-def test_the_people_on_the_roster_can_be_listed_for_other_checks(database, jayawijaya):
+def test_the_people_on_the_roster_and_their_dates_can_be_listed_for_other_checks(database, jayawijaya):
     from siaga112.platform.tenancy.context import TenantContext
-    from siaga112.tenants.roster.service import rostered_user_ids
+    from siaga112.tenants.roster.service import rostered_dates
 
     tenant, _headers, _shifts, people = jayawijaya
     with database.transaction(TenantContext(tenant.id)) as session:
-        december = rostered_user_ids(session, tenant.id, date(2026, 12, 1), date(2026, 12, 31))
-        assert december == {p.id for p in people}
-        assert rostered_user_ids(session, tenant.id, date(2030, 1, 1), date(2030, 1, 31)) == set()
+        december = rostered_dates(session, tenant.id, date(2026, 12, 1), date(2026, 12, 31))
+        assert set(december) == {p.id for p in people}
+        assert all(days and all(day.year == 2026 and day.month == 12 for day in days) for days in december.values())
+        first_week = rostered_dates(session, tenant.id, date(2026, 12, 1), date(2026, 12, 7))
+        assert all(days <= december[person] for person, days in first_week.items())
+        assert rostered_dates(session, tenant.id, date(2030, 1, 1), date(2030, 1, 31)) == {}
 
 
 def test_every_roster_change_is_audited(client, jayawijaya):

@@ -372,7 +372,11 @@ def grid_entries(session: Session, tenant_id: uuid.UUID, first: date, last: date
     return [Entry(user_id, day, code, start, assignment_id) for assignment_id, user_id, day, code, start in rows]
 
 
-def rostered_user_ids(session: Session, tenant_id: uuid.UUID, first: date, last: date) -> set[uuid.UUID]:
-    """The people on the roster on any of the local dates first..last (for training and onboarding checks)."""
-    return set(session.scalars(select(Assignment.user_id).distinct().where(
-        Assignment.tenant_id == tenant_id, Assignment.local_date.between(first, last))))
+def rostered_dates(session: Session, tenant_id: uuid.UUID, first: date, last: date) -> dict[uuid.UUID, set[date]]:
+    """Who is on the roster on which local dates first..last (for training and onboarding checks): only the
+    two columns, no assignment objects, since the readiness of every region asks this."""
+    days: dict[uuid.UUID, set[date]] = {}
+    for user_id, local_date in session.execute(select(Assignment.user_id, Assignment.local_date).distinct().where(
+            Assignment.tenant_id == tenant_id, Assignment.local_date.between(first, last))):
+        days.setdefault(user_id, set()).add(local_date)
+    return days

@@ -200,13 +200,10 @@ def check_range(first: date, last: date) -> None:
 
 
 def rostered_days(session: Session, tenant_id: uuid.UUID, first: date, last: date) -> dict[uuid.UUID, set[date]]:
-    """Who is on the roster on which local dates first..last, from the roster context's own query."""
-    from siaga112.tenants.roster.service import assignments_query
+    """Who is on the roster on which local dates first..last, asked of the roster context."""
+    from siaga112.tenants.roster.service import rostered_dates
 
-    days: dict[uuid.UUID, set[date]] = {}
-    for assignment in session.scalars(assignments_query(tenant_id, first, last)):
-        days.setdefault(assignment.user_id, set()).add(assignment.local_date)
-    return days
+    return rostered_dates(session, tenant_id, first, last)
 
 
 def untrained_rostered(session: Session, tenant_id: uuid.UUID, first: date, last: date) -> list[Untrained]:

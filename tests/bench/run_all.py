@@ -1,6 +1,6 @@
 """Run every benchmark, each in its own process and data dir; print the tables, then one JSON document.
 
-    /work/venv/bin/python tests/bench/run_all.py           # full run, about 4 minutes
+    /work/venv/bin/python tests/bench/run_all.py           # full run, about 6 minutes
     /work/venv/bin/python tests/bench/run_all.py --quick   # smoke run of the harness, about 1 minute
 """
 
@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 import bench_coverage
+import onboarding
 import regions_api
 import regions_sync
 import startup
@@ -22,6 +23,7 @@ BENCHES = {
     "regions_sync": (regions_sync, ["--repeats", "5", "--cli-repeats", "3"], ["--repeats", "2", "--cli-repeats", "1"]),
     "regions_api": (regions_api, ["--duration", "10", "--rounds", "3"], ["--duration", "2", "--rounds", "1"]),
     "coverage": (bench_coverage, ["--repeats", "20"], ["--repeats", "3", "--tenants", "20"]),
+    "onboarding": (onboarding, ["--repeats", "20"], ["--repeats", "3", "--tenants", "20", "--wrk-duration", "1"]),
 }
 BENCH_TIMEOUT = 2 * 3600  # seconds; each bench bounds its own waits below this
 
