@@ -23,6 +23,7 @@ from siaga112.platform.identity.roles import (MINISTRY_VERIFIER, NATIONAL_MONITO
                                               REGIONAL_ADMIN)
 from siaga112.platform.regions.models import Province, Region
 from siaga112.platform.storage import EmptyUpload, StorageError, TooLarge, UnsupportedContent, file_store
+from siaga112.tenants.directory.forms import SelectChoice
 
 from . import service
 from .api import UPLOAD_STATUS, file_response
@@ -84,7 +85,8 @@ class ActionForm(FlaskForm):
 class AnswerForm(FlaskForm):
     """The region's yes/no on a declared item, with a note."""
 
-    answer = RadioField(lazy_gettext("Answer"), choices=[("yes", lazy_gettext("Yes")), ("no", lazy_gettext("No"))],
+    answer = RadioField(lazy_gettext("Answer"), choices=[SelectChoice("yes", lazy_gettext("Yes")),
+                                                         SelectChoice("no", lazy_gettext("No"))],
                         validators=[InputRequired(message=lazy_gettext("Answer yes or no."))])
     note = TextAreaField(lazy_gettext("Note"), validators=[Optional(), Length(max=MAX_NOTE)])
 
