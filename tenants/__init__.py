@@ -1,6 +1,6 @@
 """Everything a region owns: directory, categories, rosters, training (and later calls and dispatch)."""
 
-from flask import Blueprint
+from flask import Blueprint, request
 from flask_babel import lazy_gettext, lazy_pgettext
 
 from .categories import jobs as _category_jobs  # noqa: F401  (registers the tenant.created handler in every process)
@@ -30,7 +30,19 @@ def register(app, api) -> None:
 
     @app.context_processor
     def tenant_sections():
-        return {"tenant_sections": [(endpoint, label) for endpoint, label in SECTIONS if endpoint in app.view_functions]}
+        sections = [(endpoint, label) for endpoint, label in SECTIONS if endpoint in app.view_functions]
+        return {"tenant_sections": sections, "current_section": current_section(request.endpoint, sections)}
+
+
+def current_section(endpoint: str | None, sections) -> str | None:
+    """The section a page belongs to: its own endpoint, or else the one section of its blueprint (the
+    onboarding visit and routing pages belong to the onboarding section)."""
+    endpoints = [name for name, _label in sections]
+    if endpoint in endpoints:
+        return endpoint
+    blueprint = (endpoint or "").rpartition(".")[0]
+    same = [name for name in endpoints if blueprint and name.rpartition(".")[0] == blueprint]
+    return same[0] if len(same) == 1 else None
 
 
 # Only carries tenants/templates (the tenant frame) onto the template path.

@@ -270,6 +270,8 @@ def test_the_region_reads_and_only_a_verifier_writes(app, client, database, serv
                        data={"csrf_token": csrf, "action": "activate"}).status_code == 404
     _response, html = page(client, routing_path(blitar))
     assert "Routing diminta dari operator setelah permohonan disetujui." in html and 'id="routing"' not in html
+    menu_entry = rf'<a href="/tenants/{blitar.slug}/onboarding"\s+aria-current="page">Persiapan 112</a>'
+    assert re.search(menu_entry, html)  # the tenant menu marks the onboarding section on its sub-pages too
     refused = client.post(f"{routing_path(blitar)}/telkomsel/actions", data={"csrf_token": csrf, "action": "activate"})
     assert refused.status_code == 409 and "Routing dicatat setelah permohonan disetujui" in text_of(refused)
 
@@ -362,3 +364,15 @@ def test_routing_after_approval_takes_the_region_live(app, client, database, ser
     _response, html = page(client, f"{visit_path}/report")
     assert "Laporan kunjungan pemantauan" in html and "Waktu jawab rata-rata 9 detik." in html
     assert "Tambah satu agen pada sif malam." in html and 'data-status="completed"' in html
+
+
+def test_the_visit_and_routing_pages_sit_under_the_onboarding_section_of_the_menu():
+    from siaga112.tenants import current_section
+
+    sections = [("tenants_roster_web.shifts", "Sif"), ("tenants_roster_web.roster", "Jadwal jaga"),
+                ("onboarding_web.checklist", "Persiapan 112")]
+    assert current_section("onboarding_web.routing", sections) == "onboarding_web.checklist"
+    assert current_section("onboarding_web.checklist", sections) == "onboarding_web.checklist"
+    assert current_section("tenants_roster_web.roster", sections) == "tenants_roster_web.roster"
+    assert current_section("tenants_roster_web.preview", sections) is None  # two sections share the blueprint
+    assert current_section(None, sections) is None
