@@ -14,7 +14,7 @@ import uuid
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
@@ -261,13 +261,11 @@ def _visit_page(visit_id: uuid.UUID, problems: list[str] | None = None, status: 
     groups = [(area, [state for state in report.items if state.item.area == area]) for area in AREAS]
     mandatory = [state for state in report.items if state.item.mandatory]
     open_for_verifier = _is_verifier() and visit.status == "scheduled"
-    evidence_endpoint = "onboarding_web.evidence_file"  # the region's evidence, on the checklist's pages
     return render_template("onboarding/visit.html", **_labels(
         tenant=report.tenant, report=report, visit=visit, groups=[(area, states) for area, states in groups if states],
         problems=problems or [], can_record=open_for_verifier and visit.kind == "verification",
         can_act=open_for_verifier, change=change or ChangeVisitForm(formdata=None, obj=visit),
-        judged=sum(1 for state in mandatory if state.verdict), mandatory_total=len(mandatory),
-        evidence_endpoint=evidence_endpoint if evidence_endpoint in current_app.view_functions else None)), status
+        judged=sum(1 for state in mandatory if state.verdict), mandatory_total=len(mandatory))), status
 
 
 def _visit_refused(visit_id: uuid.UUID, error: service.OnboardingError, item_title: str | None = None):

@@ -146,6 +146,9 @@ def test_a_verifier_schedules_judges_photographs_and_completes_a_visit(app, clie
     assert html.count('value="not_applicable"') == len(OPTIONAL)  # offered only on optional items
     assert f'data-judged="0" data-total="{len(MANDATORY)}"' in html
     assert 'data-item="inbound_lines"' in html and "Hijau" in html  # the region's computed state
+    letter = re.search(rf'<a href="(/tenants/{malang.slug}/onboarding/items/application_letter/evidence/[0-9a-f-]+)">',
+                       html)
+    assert letter and client.get(letter.group(1)).status_code == 200  # the region's document, one click away
 
     refused = client.post(f"{visit_path}/verdicts/application_letter",
                           data={"csrf_token": csrf, "verdict": "not_applicable", "note": ""})
