@@ -194,6 +194,11 @@ def _form_problems(form: FlaskForm) -> list[str]:
     return [str(message) for messages in form.errors.values() for message in messages]
 
 
+def upload_refusal(error: StorageError) -> tuple[list[str], int]:
+    """Why an upload was refused, in the reader's language, and its status (413 too large, 415 not PDF/JPEG/PNG)."""
+    return [str(UPLOAD_MESSAGES.get(type(error), error))], UPLOAD_STATUS.get(type(error), 422)
+
+
 def _refused(error: service.OnboardingError):
     """The checklist again with why the item's change was refused (404 for an item that does not exist)."""
     request_session().rollback()
@@ -236,7 +241,8 @@ def upload_evidence(tenant, code):
                                           access.actor(), file_store())
     except StorageError as error:
         session.rollback()
-        return _checklist_page(problems=[str(UPLOAD_MESSAGES[type(error)])], status=UPLOAD_STATUS[type(error)])
+        problems, status = upload_refusal(error)
+        return _checklist_page(problems=problems, status=status)
     except service.OnboardingError as error:
         return _refused(error)
     flash(_("%(name)s was attached.", name=evidence.name))

@@ -33,11 +33,11 @@ from siaga112.tenants.directory.forms import SelectChoice, phone_message
 from siaga112.tenants.directory.phone import InvalidNumber, national_format
 
 from . import service
-from .api import UPLOAD_STATUS, file_response
+from .api import file_response
 from .application import MAX_NOTE
 from .checklist import AREAS
 from .models import TELCOS, VERDICTS, VISIT_KINDS
-from .views import READERS, UPLOAD_MESSAGES, _helpers, _refusal, bp, language
+from .views import READERS, _helpers, _refusal, bp, language, upload_refusal
 from .visits import MAX_PLACE, MAX_TEXT, MAX_VERIFIERS
 
 VERIFIERS = (MINISTRY_VERIFIER,)
@@ -339,8 +339,7 @@ def upload_photo(tenant, visit_id, code):
                                        file_store(), visit_id=visit_id)
     except StorageError as error:
         session.rollback()
-        return _visit_page(visit_id, [str(UPLOAD_MESSAGES.get(type(error), error))],
-                           UPLOAD_STATUS.get(type(error), 422))
+        return _visit_page(visit_id, *upload_refusal(error))
     except service.OnboardingError as error:
         return _visit_refused(visit_id, error)
     flash(_("%(name)s was attached.", name=photo.name))
