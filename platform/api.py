@@ -1,9 +1,16 @@
-"""The API base: flask-smorest at /api/v1 with problem+json errors and SQL pagination."""
+"""The API base: flask-smorest at /api/v1 with problem+json errors, SQL pagination, and the resource helpers.
+
+A context's api.py is mostly declarations: `blp.operation(...)` states who may call a method, what it
+takes and answers and which refusals it documents; the body calls the service. Refusals raised by the
+service are answered by platform.refusals; the request's work is committed once by the unit of work
+(platform.db); rows with a `version` column get their ETag and If-Match check from `blp.versioned`
+and `blp.check_version`.
+"""
 
 from __future__ import annotations
 
 import http
-from typing import NoReturn
+from typing import Any, Callable, Mapping, NoReturn
 
 from flask import Flask
 from flask_smorest import Api, Blueprint, Page, abort
@@ -84,12 +91,55 @@ PAGINATION_METADATA = {
 }
 
 
-class ApiBlueprint(Blueprint):
-    """flask-smorest's Blueprint, documenting X-Pagination as the JSON it is.
+def version_etag(row) -> dict[str, Any]:
+    """The ETag data of a row with an `id` and a `version` column (bumped on every change)."""
+    return {"id": str(row.id), "version": row.version}
 
-    flask-smorest documents it with a bare object schema, which OpenAPI reads as
-    a comma-separated header; clients and schemathesis then misparse it.
+
+class ApiBlueprint(Blueprint):
+    """flask-smorest's Blueprint with the platform's resource helpers.
+
+    It also documents X-Pagination as the JSON it is: flask-smorest documents it with a bare object
+    schema, which OpenAPI reads as a comma-separated header; clients and schemathesis then misparse it.
     """
+
+    def operation(self, roles: tuple[str, ...], response=None, status: int = 200, *, query=None, body=None,
+                  files=None, as_kwargs: bool = False, etag: bool = False, page: Mapping[str, Any] | None = None,
+                  refusals: Mapping[int, str | Mapping[str, Any]] | None = None, **response_options) -> Callable:
+        """One API method in one declaration: the roles that may call it, its arguments (`query`, `body`,
+        `files` schemas, passed in that order), its answer (`response` schema and `status`), whether it
+        carries an ETag, its pagination (`page`: paginate's arguments, `pager` for a Page class) and the
+        refusals it documents (status -> description, or alt_response's arguments)."""
+        from .identity.access import roles_allowed  # the access layer imports this module
+
+        arguments = [(schema, location) for schema, location in ((query, "query"), (body, "json"), (files, "files"))
+                     if schema is not None]
+
+        def decorate(view: Callable) -> Callable:
+            if page is not None:
+                options = dict(page)
+                view = self.paginate(options.pop("pager", None), **options)(view)
+            for code, refusal in reversed(list((refusals or {}).items())):
+                options = {"description": refusal} if isinstance(refusal, str) else dict(refusal)
+                view = self.alt_response(code, **options)(view)
+            view = self.response(status, response, **response_options)(view)
+            for schema, location in reversed(arguments):
+                view = self.arguments(schema, location=location, as_kwargs=as_kwargs)(view)
+            if etag:
+                view = self.etag(view)
+            return roles_allowed(*roles)(view)
+
+        return decorate
+
+    def versioned(self, row):
+        """`row`, with its ETag set on the answer."""
+        self.set_etag(version_etag(row))
+        return row
+
+    def check_version(self, row):
+        """`row`, once the request's If-Match names its current version (428 without one, 412 if stale)."""
+        self.check_etag(version_etag(row))
+        return row
 
     def _document_pagination_metadata(self, spec, resp_doc):
         resp_doc.setdefault("headers", {})[self.PAGINATION_HEADER_NAME] = {

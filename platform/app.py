@@ -6,15 +6,15 @@ from pathlib import Path
 from typing import Mapping
 
 import siaga112.tenants
-from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import health
 from .api import init_api
 from .config import Settings
-from .db import Database, database_urls, init_database
+from .db import Database, UnitOfWorkFlask, database_urls, init_database
 from .embedded import EmbeddedRedis
 from .errors import init_errors
+from .refusals import init_refusals
 from .identity.oauth import init_oauth
 from .jobs.outbox import relay_after_commit
 from .jobs.queues import redis_connection
@@ -71,14 +71,14 @@ def load_contexts() -> None:
     import siaga112.tenants  # noqa: F401
 
 
-def create_app(env: Mapping[str, str] | None = None) -> Flask:
+def create_app(env: Mapping[str, str] | None = None) -> UnitOfWorkFlask:
     """Build the app from SIAGA_* variables (`env`, or the process environment)."""
     settings = Settings.from_env(env)
     configure_logging(settings.log_level)
     import_models()
     load_contexts()
 
-    app = Flask("siaga112.platform", root_path=str(HERE), instance_path=str(settings.data_dir / "instance"),
+    app = UnitOfWorkFlask("siaga112.platform", root_path=str(HERE), instance_path=str(settings.data_dir / "instance"),
                 static_folder="static", template_folder="templates")
     redis_url = settings.redis_url or EmbeddedRedis(settings.data_dir).url
     app.config.update(
@@ -99,6 +99,7 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     relay_after_commit(database, lambda: redis_connection(redis_url))
     init_request_ids(app)
     init_errors(app)
+    init_refusals(app)
     init_web(app, context_translation_folders())
     init_security(app)
     init_oauth(app)

@@ -168,6 +168,34 @@ def request_session() -> Session:
     return g.db_session
 
 
+def finish_unit_of_work(status: int) -> None:
+    """The request's one commit: its work is kept when the answer is a success (below 400), else undone.
+
+    Views and API methods never commit; a refusal raised anywhere below them, or a page answering
+    422 with the form again, leaves nothing half-written.
+    """
+    session = g.get("db_session")
+    if session is None:
+        return
+    if status < 400:
+        session.commit()
+    else:
+        session.rollback()
+
+
+class UnitOfWorkFlask(Flask):
+    """Flask, with every view's work committed once, after the view answered and before the answer leaves.
+
+    A commit that fails (a constraint checked at commit, the database gone) raises here, inside the
+    dispatch, so the app's error handlers answer it like any other error of the view.
+    """
+
+    def dispatch_request(self):
+        response = self.make_response(super().dispatch_request())
+        finish_unit_of_work(response.status_code)
+        return response
+
+
 def _close_request_session(_error: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:

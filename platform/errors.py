@@ -65,7 +65,7 @@ def problem(error: HTTPException):
     return response
 
 
-def _wants_html() -> bool:
+def wants_html() -> bool:
     if request.path.startswith("/api/") or request.path.startswith("/oauth/"):
         return False
     best = request.accept_mimetypes.best_match(["text/html", "application/json", PROBLEM_JSON])
@@ -75,7 +75,7 @@ def _wants_html() -> bool:
 def handle_http_exception(error: HTTPException):
     if error.code is None or error.code < 400:
         return error
-    if _wants_html():
+    if wants_html():
         page = render_template("error.html", error=error, detail=_detail(error)), error.code
         return page[0], error.code, [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
     return problem(error)

@@ -48,7 +48,7 @@ from flask_session.redis import RedisSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from redis.exceptions import RedisError
 
-from .errors import _wants_html, handle_http_exception
+from .errors import wants_html, handle_http_exception
 from .jobs.queues import redis_connection
 
 log = logging.getLogger(__name__)
@@ -161,7 +161,7 @@ def _too_many_requests(error: RateLimitExceeded):
     if error.response is not None:  # the view's own page (e.g. the sign-in form saying when to try again)
         response = error.response
     else:
-        if _wants_html():
+        if wants_html():
             minutes = math.ceil(seconds / 60)
             error.description = ngettext("Too many requests. Please wait %(num)s minute and try again.",
                                          "Too many requests. Please wait %(num)s minutes and try again.", minutes)
@@ -173,7 +173,7 @@ def _too_many_requests(error: RateLimitExceeded):
 
 
 def _csrf_failed(error: CSRFError):
-    if _wants_html():
+    if wants_html():
         error.description = _("This form has expired or did not come from Siaga112. "
                               "Go back, reload the page and try again.")
     return handle_http_exception(error)

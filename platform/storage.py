@@ -28,6 +28,8 @@ from typing import BinaryIO
 
 from flask import current_app
 
+from .refusals import N_, Refusal
+
 CHUNK = 64 * 1024
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # 10 MB, the limit the issue sets for certificates and evidence
 INCOMING = ".incoming"
@@ -45,20 +47,35 @@ NAMESPACE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}(/[a-z0-9][a-z0-9_-]{0,62}){0,
 KEY = re.compile(NAMESPACE.pattern[:-1] + r"/[0-9a-f]{32}$")
 
 
-class StorageError(Exception):
-    """An upload that cannot be stored; the message says why and what to send instead."""
+class StorageError(Refusal):
+    """An upload that cannot be stored; the message says why and what to send instead. It names the
+    multipart field `file`, where every upload of the platform arrives."""
+
+    def __init__(self, template: str, **params):
+        super().__init__(template, "file", location="files", **params)
 
 
 class EmptyUpload(StorageError):
-    pass
+    status = 422
+
+    def __init__(self):
+        super().__init__(N_("The file is empty."))
 
 
 class TooLarge(StorageError):
-    pass
+    status = 413
+
+    def __init__(self, max_bytes: int):
+        super().__init__(N_("The file is larger than %(megabytes)s MB; send a smaller one (a scan at a lower "
+                            "resolution, for example)."), megabytes=max_bytes // (1024 * 1024))
 
 
 class UnsupportedContent(StorageError):
-    pass
+    status = 415
+
+    def __init__(self, accepted: tuple[str, ...]):
+        super().__init__(N_("The file's content is not %(kinds)s (whatever its name says). Send a %(kinds)s file."),
+                         kinds=", ".join(EXTENSIONS[kind].upper() for kind in accepted))
 
 
 @dataclass(frozen=True)
@@ -89,11 +106,10 @@ class FileStore:
             raise ValueError(f"not a storage namespace: {namespace!r}")
         head = _read_head(stream)
         if not head:
-            raise EmptyUpload("The file is empty.")
+            raise EmptyUpload()
         content_type = sniff(head, accepted)
         if content_type is None:
-            names = ", ".join(EXTENSIONS[kind].upper() for kind in accepted)
-            raise UnsupportedContent(f"The file's content is not {names} (whatever its name says). Send a {names} file.")
+            raise UnsupportedContent(accepted)
         key = f"{namespace}/{uuid.uuid4().hex}"
         digest, size = self._write_atomically(stream, head, self.path(key), max_bytes)
         return StoredFile(key, digest, size, content_type)
@@ -109,7 +125,7 @@ class FileStore:
                 while chunk:
                     size += len(chunk)
                     if size > max_bytes:
-                        raise TooLarge(f"The file is larger than {max_bytes // (1024 * 1024)} MB; send a smaller one.")
+                        raise TooLarge(max_bytes)
                     digest.update(chunk)
                     out.write(chunk)
                     chunk = stream.read(CHUNK)

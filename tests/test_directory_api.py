@@ -186,7 +186,7 @@ def test_a_line_takes_no_agency(client, mataram, admin, tenants):
 def test_an_agency_of_another_tenant_cannot_be_named(client, mataram, admin, tenants):
     response = add_number(client, mataram, admin, number="0812 1111 2222", agency_id=str(tenants["b"]["agency_id"]))
     assert response.status_code == 422
-    assert response.json["errors"] == [{"field": "json.agency_id", "message": "agency_id is not an agency of this region."}]
+    assert response.json["errors"] == [{"field": "json.agency_id", "message": "Choose an agency of this region."}]
 
 
 def test_a_line_registered_in_one_region_is_refused_in_another_without_naming_it(client, mataram, ternate, admin,

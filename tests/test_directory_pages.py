@@ -101,7 +101,7 @@ def test_a_contact_number_already_on_the_agency_list_rolls_back_the_new_agency(c
     assert client.post(f"/tenants/{denpasar.slug}/agencies", data=data).status_code == 302
     again = client.post(f"/tenants/{denpasar.slug}/agencies", data=data | {"name": "bpbd kota denpasar"})
     assert again.status_code == 409
-    assert "Sudah ada instansi dengan nama ini" in page_text(again)
+    assert "Sudah ada instansi bernama" in page_text(again)
 
 
 def test_a_form_without_its_csrf_token_is_refused(client, database, denpasar, admin_browser):

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from flask import current_app, g, request
 from flask_smorest import abort
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ..api import API_PREFIX
 from ..audit.service import Actor
@@ -162,3 +163,21 @@ def public(view):
 
 def current_access() -> Access:
     return g.access
+
+
+@dataclass(frozen=True)
+class TenantScope:
+    """What a tenant's API method or page works with: the request's session, the path's tenant, the actor."""
+
+    session: Session
+    tenant: Tenant
+    actor: Actor
+
+    @property
+    def tenant_id(self):
+        return self.tenant.id
+
+
+def tenant_scope() -> TenantScope:
+    access = current_access()
+    return TenantScope(request_session(), access.tenant, access.actor())

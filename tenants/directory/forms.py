@@ -45,29 +45,12 @@ PHONE_MESSAGES = {
 }
 HOW_TO_WRITE = lazy_gettext("This is not a valid Indonesian phone number. Write it as 0285 421112, (0285) 421112, "
                             "+62 285 421112 or 0812-3456-7890.")
-ERROR_MESSAGES = {
-    "agency_name_taken": lazy_gettext("There is already an agency with this name in this region."),
-    "line_taken": lazy_gettext("This line is already registered. A 112 line belongs to one region only; if this one "
-                               "is yours, ask the platform admin to release it."),
-    "line_taken_here": lazy_gettext("This line is already registered in this region."),
-    "number_duplicate": lazy_gettext("This number is already in the list with the same kind and agency."),
-    "agency_required": lazy_gettext("Choose the agency this contact number reaches."),
-    "line_without_agency": lazy_gettext("A 112 line belongs to the call centre: choose no agency."),
-    "agency_unknown": lazy_gettext("Choose an agency of this region."),
-    "stale": lazy_gettext("Someone else changed this meanwhile. The page now shows their version; make your change "
-                          "again."),
-}
 EMAIL_PATTERN = r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$"
 CONTROL_CHARACTERS = lazy_gettext("Remove control characters from this text.")
 
 
 def phone_message(error: InvalidNumber):
     return PHONE_MESSAGES.get(error.reason, HOW_TO_WRITE)
-
-
-def error_message(error) -> str:
-    """A service refusal in the reader's language (the English message when there is no translation for it)."""
-    return str(ERROR_MESSAGES.get(getattr(error, "code", None)) or error)
 
 
 def phone_number(form, field) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 
 from siaga112.platform.audit.service import Actor, record
+from siaga112.platform.refusals import STALE, N_, Conflict, Invalid, NotFound, Refusal, Stale
 from siaga112.platform.tenancy.context import PLATFORM, current_context
 from siaga112.platform.tenancy.models import Tenant
 from sqlalchemy import func, select
@@ -20,42 +21,11 @@ from sqlalchemy.sql import Select
 
 from .models import LINE_KINDS, Agency, PhoneNumber, affiliation_for
 
+AGENCY_UNKNOWN = N_("Choose an agency of this region.")
 AGENCY_FIELDS = ("name", "kind", "affiliation", "email", "active")
 NUMBER_FIELDS = ("label", "active", "agency_id")
-LINE_TAKEN = ("This line is already registered. A 112 line belongs to one region only; "
-              "if this one is yours, ask the platform admin to release it.")
-
-
-class DirectoryError(ValueError):
-    """A directory request that cannot be carried out.
-
-    The message (English) is the API's; `field` names the input at fault, if one is; `code` lets the
-    pages show the same refusal in the reader's language.
-    """
-
-    def __init__(self, message: str, field: str | None = None, code: str | None = None):
-        super().__init__(message)
-        self.field = field
-        self.code = code
-
-
-class Invalid(DirectoryError):
-    status = 422
-
-
-class NotFound(DirectoryError):
-    status = 404
-
-
-class Conflict(DirectoryError):
-    status = 409
-
-
-class Stale(DirectoryError):
-    status = 412
-
-
-STALE = "Someone else changed this meanwhile; fetch it again and reapply your change."
+LINE_TAKEN = N_("This line is already registered. A 112 line belongs to one region only; if this one is yours, "
+                "ask the platform admin to release it.")
 
 
 # --- agencies -----------------------------------------------------------------
@@ -76,7 +46,7 @@ def agencies_query(tenant_id: uuid.UUID, kind: str | None = None, active: bool |
 def get_agency(session: Session, tenant_id: uuid.UUID, agency_id: uuid.UUID) -> Agency:
     agency = session.scalar(select(Agency).where(Agency.tenant_id == tenant_id, Agency.id == agency_id))
     if agency is None:
-        raise NotFound("This region has no such agency.")
+        raise NotFound(N_("This region has no such agency."))
     return agency
 
 
@@ -114,8 +84,8 @@ def _save_agency(session: Session, agency: Agency, apply, name: str) -> None:
         in_savepoint(session, apply)
     except IntegrityError as error:
         if _constraint(error) == "uq_agencies_tenant_lower_name":
-            raise Conflict(f"There is already an agency named {name!r} in this region.", "name",
-                           "agency_name_taken") from None
+            raise Conflict(N_("There is already an agency named “%(name)s” in this region."), "name",
+                           code="agency_name_taken", name=name) from None
         raise
     except StaleDataError:
         raise Stale(STALE, code="stale") from None
@@ -163,7 +133,7 @@ def numbers_query(tenant_id: uuid.UUID, kind: str | None = None, agency_id: uuid
 def get_number(session: Session, tenant_id: uuid.UUID, number_id: uuid.UUID) -> PhoneNumber:
     number = session.scalar(select(PhoneNumber).where(PhoneNumber.tenant_id == tenant_id, PhoneNumber.id == number_id))
     if number is None:
-        raise NotFound("This region has no such number.")
+        raise NotFound(N_("This region has no such number."))
     return number
 
 
@@ -211,12 +181,12 @@ def remove_number(session: Session, number: PhoneNumber, actor: Actor) -> None:
 def _check_agency(session: Session, tenant_id: uuid.UUID, kind: str, agency_id: uuid.UUID | None) -> None:
     if kind in LINE_KINDS:
         if agency_id is not None:
-            raise Invalid("A 112 line belongs to the call centre, not to an agency: leave agency_id out.", "agency_id",
-                          "line_without_agency")
+            raise Invalid(N_("A 112 line belongs to the call centre: choose no agency."),
+                          "agency_id", code="line_without_agency")
         return
     if agency_id is None:
-        raise Invalid("An agency contact needs agency_id: the agency this number reaches.", "agency_id",
-                      "agency_required")
+        raise Invalid(N_("Choose the agency this contact number reaches."), "agency_id",
+                      code="agency_required")
     get_agency_or_invalid(session, tenant_id, agency_id)
 
 
@@ -224,7 +194,7 @@ def get_agency_or_invalid(session: Session, tenant_id: uuid.UUID, agency_id: uui
     try:
         return get_agency(session, tenant_id, agency_id)
     except NotFound:
-        raise Invalid("agency_id is not an agency of this region.", "agency_id", "agency_unknown") from None
+        raise Invalid(AGENCY_UNKNOWN, "agency_id", code="agency_unknown") from None
 
 
 def _save_number(session: Session, number: PhoneNumber, apply) -> None:
@@ -237,7 +207,7 @@ def _save_number(session: Session, number: PhoneNumber, apply) -> None:
     session.refresh(number, ["updated_at", "created_at"])
 
 
-def _number_conflict(session: Session, number: PhoneNumber, constraint: str | None) -> DirectoryError:
+def _number_conflict(session: Session, number: PhoneNumber, constraint: str | None) -> Refusal:
     if constraint == "uq_numbers_active_line":
         # Say where only when the other registration is this tenant's own (it can see it anyway); never
         # name, or even hint at, another tenant.
@@ -245,15 +215,14 @@ def _number_conflict(session: Session, number: PhoneNumber, constraint: str | No
             PhoneNumber.tenant_id == number.tenant_id, PhoneNumber.e164 == number.e164,
             PhoneNumber.active.is_(True), PhoneNumber.kind.in_(LINE_KINDS), PhoneNumber.id != number.id))
         if own is not None:
-            return Conflict(f"This line is already registered in this region (as {own.kind}).", "number",
-                            "line_taken_here")
-        return Conflict(LINE_TAKEN, "number", "line_taken")
+            return Conflict(N_("This line is already registered in this region."), "number", code="line_taken_here")
+        return Conflict(LINE_TAKEN, "number", code="line_taken")
     if constraint == "uq_numbers_entry":
-        return Conflict("This number is already in this region's list with the same kind and agency.", "number",
-                        "number_duplicate")
+        return Conflict(N_("This number is already in the list with the same kind and agency."), "number",
+                        code="number_duplicate")
     if constraint == "fk_numbers_tenant_agency":
-        return Invalid("agency_id is not an agency of this region.", "agency_id", "agency_unknown")
-    return Invalid("This number cannot be saved as given.", "number")
+        return Invalid(AGENCY_UNKNOWN, "agency_id", code="agency_unknown")
+    return Invalid(N_("This number cannot be saved as given."), "number")
 
 
 def _constraint(error: IntegrityError) -> str | None:

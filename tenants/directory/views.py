@@ -10,16 +10,16 @@ import uuid
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from werkzeug.exceptions import abort as abort_with
 
 from siaga112.platform.db import request_session
 from siaga112.platform.identity.access import current_access, roles_allowed
 from siaga112.platform.identity.roles import REGIONAL_ADMIN
+from siaga112.platform.refusals import PAGE_STALE, Conflict, Refusal, form_error
 
 from . import service
 from .api import READERS, WRITERS
 from .forms import (AFFILIATION_LABELS, KIND_LABELS, NUMBER_KIND_LABELS, AgencyEditForm, AgencyForm, NumberForm,
-                    SelectChoice, VersionForm, error_message)
+                    SelectChoice, VersionForm)
 
 bp = Blueprint("tenants_directory_web", __name__, template_folder="templates")
 LABELS = {"kind_labels": KIND_LABELS, "affiliation_labels": AFFILIATION_LABELS, "number_kind_labels": NUMBER_KIND_LABELS}
@@ -34,11 +34,12 @@ def _page(template: str, status: int = 200, **context):
     return render_template(template, tenant=current_access().tenant, can_write=can_write(), **LABELS, **context), status
 
 
-def _agency_or_404(agency_id: uuid.UUID):
-    try:
-        return service.get_agency(request_session(), current_access().tenant.id, agency_id)
-    except service.NotFound:
-        abort_with(404)
+def _agency(agency_id: uuid.UUID):
+    return service.get_agency(request_session(), current_access().tenant.id, agency_id)
+
+
+def _status(refusal: Refusal) -> int:
+    return 409 if isinstance(refusal, Conflict) else 422
 
 
 # --- agencies -------------------------------------------------------------------------------------
@@ -68,12 +69,10 @@ def add_agency(tenant):
         if form.contact_number.e164:
             service.add_number(session, access.tenant.id, form.contact_number.e164, "agency_contact",
                                (form.contact_label.data or "").strip(), agency.id, access.actor())
-    except service.DirectoryError as error:
-        session.rollback()  # the agency and its number go in together or not at all
-        target = form.contact_number if error.field in ("number", "agency_id") else form.name
-        target.errors = [*target.errors, error_message(error)]
-        return _agencies_page(form, 409 if isinstance(error, service.Conflict) else 422)
-    session.commit()
+    except Refusal as refusal:
+        session.rollback()  # the agency and its number go in together or not at all: the list shows neither
+        form_error(form, refusal, "contact_number" if refusal.field in ("number", "agency_id") else "name")
+        return _agencies_page(form, _status(refusal))
     flash(_("Agency %(name)s added.", name=agency.name))
     return redirect(url_for(".agencies", tenant=tenant))
 
@@ -85,29 +84,28 @@ def _agency_page(agency, form: AgencyEditForm, status: int = 200):
 @bp.get("/tenants/<tenant>/agencies/<uuid:agency_id>")
 @roles_allowed(*READERS)
 def agency(tenant, agency_id):
-    found = _agency_or_404(agency_id)
+    found = _agency(agency_id)
     return _agency_page(found, AgencyEditForm(obj=found))
 
 
 @bp.post("/tenants/<tenant>/agencies/<uuid:agency_id>")
 @roles_allowed(*WRITERS)
 def change_agency(tenant, agency_id):
-    found = _agency_or_404(agency_id)
+    found = _agency(agency_id)
     form = AgencyEditForm()
     if not form.validate_on_submit():
         return _agency_page(found, form, 422)
     if form.version.data != str(found.version):
-        flash(error_message(service.Stale("", code="stale")), "error")
+        flash(_(PAGE_STALE), "error")
         return _agency_page(found, AgencyEditForm(formdata=None, obj=found), 409)
     access, session = current_access(), request_session()
     changes = {"name": form.name.data.strip(), "kind": form.kind.data, "affiliation": form.affiliation.data,
                "email": (form.email.data or "").strip() or None, "active": form.active.data}
     try:
         service.update_agency(session, found, changes, access.actor())
-    except service.DirectoryError as error:
-        form.name.errors = [*form.name.errors, error_message(error)]
-        return _agency_page(found, form, 409 if isinstance(error, service.Conflict) else 422)
-    session.commit()
+    except Refusal as refusal:
+        form_error(form, refusal, "name")
+        return _agency_page(found, form, _status(refusal))
     flash(_("Agency %(name)s saved.", name=found.name))
     return redirect(url_for(".agencies", tenant=tenant))
 
@@ -147,11 +145,9 @@ def add_number(tenant):
     try:
         number = service.add_number(session, access.tenant.id, form.number.e164, form.kind.data,
                                     (form.label.data or "").strip(), agency_id, access.actor())
-    except service.DirectoryError as error:
-        target = form.agency_id if error.field == "agency_id" else form.number
-        target.errors = [*target.errors, error_message(error)]
-        return _numbers_page(form, 409 if isinstance(error, service.Conflict) else 422)
-    session.commit()
+    except Refusal as refusal:
+        form_error(form, refusal, "number")
+        return _numbers_page(form, _status(refusal))
     flash(_("Number %(number)s added.", number=number.national))
     return redirect(url_for(".numbers", tenant=tenant))
 
@@ -167,20 +163,16 @@ def _number_action(number_id: uuid.UUID, act) -> object:
     """Run a row action on a number if the reader saw its current version; back to the list either way."""
     access, session = current_access(), request_session()
     form = VersionForm()
-    try:
-        number = service.get_number(session, access.tenant.id, number_id)
-    except service.NotFound:
-        abort_with(404)
+    number = service.get_number(session, access.tenant.id, number_id)
     if not form.validate_on_submit() or form.version.data != number.version:
-        flash(error_message(service.Stale("", code="stale")), "error")
+        flash(_(PAGE_STALE), "error")
         return redirect(url_for(".numbers", tenant=access.tenant.slug))
     try:
         message = act(session, number, access.actor())
-    except service.DirectoryError as error:
+    except Refusal as refusal:
         session.rollback()
-        flash(error_message(error), "error")
+        flash(refusal.text(), "error")
         return redirect(url_for(".numbers", tenant=access.tenant.slug))
-    session.commit()
     flash(message)
     return redirect(url_for(".numbers", tenant=access.tenant.slug))
 

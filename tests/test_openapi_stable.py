@@ -1,0 +1,45 @@
+"""The API document stays what clients were promised while the kernel underneath is rewritten.
+
+tests/data/openapi_before_w2.json is the document as it was before [W2 1/6] moved every context onto
+the kernel's refusal type, unit of work and resource helpers. The document now must be the same,
+except at the places listed in INTENDED, each changed on purpose by a fix of that issue.
+"""
+
+import json
+from pathlib import Path
+
+BEFORE = Path(__file__).parent / "data" / "openapi_before_w2.json"
+
+# JSON paths (as tuples of keys) whose subtree may differ, and why.
+INTENDED: dict[tuple[str, ...], str] = {}
+
+
+def differences(before, after, path=()):
+    """Every JSON path at which the two documents differ, as deep as they still share structure."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        found = []
+        for key in sorted(set(before) | set(after)):
+            if key not in before or key not in after:
+                found.append((*path, key))
+            else:
+                found.extend(differences(before[key], after[key], (*path, key)))
+        return found
+    return [] if before == after else [path]
+
+
+def intended(path) -> bool:
+    return any(path[:len(prefix)] == prefix for prefix in INTENDED)
+
+
+def test_openapi_document_is_unchanged_but_for_intended_fixes(client):
+    before = json.loads(BEFORE.read_text())
+    after = client.get("/api/v1/openapi.json").json
+    unexpected = [" → ".join(path) for path in differences(before, after) if not intended(path)]
+    assert unexpected == [], "The API document changed where no fix meant it to:\n" + "\n".join(unexpected)
+
+
+def test_the_comparison_sees_a_change():
+    """Guards the test above: a comparison that found nothing would prove nothing."""
+    before = {"paths": {"/a": {"get": {"summary": "x"}}}}
+    after = {"paths": {"/a": {"get": {"summary": "y"}, "post": {}}}}
+    assert differences(before, after) == [("paths", "/a", "get", "summary"), ("paths", "/a", "post")]
