@@ -35,17 +35,20 @@ from sqlalchemy.orm import Session
 
 from siaga112.platform.audit.service import Actor, record
 from siaga112.platform.identity.roles import OPERATOR
+from siaga112.platform.refusals import N_, Conflict, Invalid
 from siaga112.platform.tenancy.models import Tenant
 
 from . import coverage, service
 from .models import Assignment, Shift
-from .service import N_
 
 ANCHOR = date(2000, 1, 3)  # a Monday
 DAYS_PER_SHIFT_MAX = 7
 DAYS_OFF_MAX = 14
 PEOPLE_MAX = 500
 INSERT_CHUNK = 2000  # rows per INSERT: well under PostgreSQL's 65535 bind parameters
+NAMED_TWICE = N_("Name each one once.")
+PLAN_CHANGED = N_("The plan is no longer the one previewed (people, shifts or their times changed meanwhile). "
+                  "Preview it again and apply the new preview.")
 
 Slot = tuple[uuid.UUID, date, uuid.UUID]  # (user_id, local date, shift_id)
 
@@ -106,29 +109,26 @@ class Plan:
 def _check_numbers(rotation: Rotation) -> None:
     service.check_range(rotation.first, rotation.last)
     if not 1 <= rotation.days_per_shift <= DAYS_PER_SHIFT_MAX:
-        raise service.InvalidInput(N_("Use 1 to %(max)s days on each shift."), "days_per_shift",
-                                   max=DAYS_PER_SHIFT_MAX)
+        raise Invalid(N_("Use 1 to %(max)s days on each shift."), "days_per_shift", max=DAYS_PER_SHIFT_MAX)
     if not 0 <= rotation.days_off <= DAYS_OFF_MAX:
-        raise service.InvalidInput(N_("Use 0 to %(max)s days off per cycle."), "days_off", max=DAYS_OFF_MAX)
+        raise Invalid(N_("Use 0 to %(max)s days off per cycle."), "days_off", max=DAYS_OFF_MAX)
     for name, ids in (("shift_ids", rotation.shift_ids), ("user_ids", rotation.user_ids)):
         if len(set(ids)) != len(ids):
-            raise service.InvalidInput(N_("Name each one once."), name)
+            raise Invalid(NAMED_TWICE, name)
     if len(rotation.user_ids) > PEOPLE_MAX:
-        raise service.InvalidInput(N_("Plan at most %(max)s people at a time."), "user_ids", max=PEOPLE_MAX)
+        raise Invalid(N_("Plan at most %(max)s people at a time."), "user_ids", max=PEOPLE_MAX)
 
 
 def _shifts(session: Session, tenant_id: uuid.UUID, shift_ids) -> list[Shift]:
     active = service.list_shifts(session, tenant_id, active=True)
     if not shift_ids:
         if not active:
-            raise service.InvalidInput(N_("This tenant has no active shift yet; create the shifts first."),
-                                       "shift_ids")
+            raise Invalid(N_("This tenant has no active shift yet; create the shifts first."), "shift_ids")
         return active
     by_id = {shift.id: shift for shift in active}
     missing = [str(shift_id) for shift_id in shift_ids if shift_id not in by_id]
     if missing:
-        raise service.InvalidInput(N_("Not an active shift of this tenant: %(ids)s."), "shift_ids",
-                                   ids=", ".join(missing))
+        raise Invalid(N_("Not an active shift of this tenant: %(ids)s."), "shift_ids", ids=", ".join(missing))
     return [by_id[shift_id] for shift_id in shift_ids]
 
 
@@ -136,14 +136,14 @@ def _people(session: Session, tenant_id: uuid.UUID, user_ids) -> list[service.Pe
     if not user_ids:
         operators = service.roster_people(session, tenant_id, roles=(OPERATOR,))
         if not operators:
-            raise service.InvalidInput(N_("This tenant has no operators yet; invite them as members, "
-                                          "or choose the people to roster."), "user_ids")
+            raise Invalid(N_("This tenant has no operators yet; invite them as members, "
+                             "or choose the people to roster."), "user_ids")
         return operators
     everyone = {p.user_id: p for p in service.roster_people(session, tenant_id)}
     missing = [str(user_id) for user_id in user_ids if user_id not in everyone]
     if missing:
-        raise service.InvalidInput(N_("Not an operator, supervisor or regional admin of this tenant: %(ids)s."),
-                                   "user_ids", ids=", ".join(missing))
+        raise Invalid(N_("Not an operator, supervisor or regional admin of this tenant: %(ids)s."), "user_ids",
+                      ids=", ".join(missing))
     return [everyone[user_id] for user_id in user_ids]
 
 
@@ -202,14 +202,12 @@ def apply(session: Session, tenant: Tenant, rotation: Rotation, digest: str, act
     session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(f"roster:{tenant.id}", 112))))
     current = plan(session, tenant, rotation)
     if current.digest != digest:
-        raise service.Conflict(N_("The plan is no longer the one previewed (people, shifts or their times "
-                                  "changed meanwhile). Preview it again and apply the new preview."))
+        raise Conflict(PLAN_CHANGED)
     removed = _remove(session, tenant.id, [assignment_id for assignment_id, _slot in current.to_remove])
     try:
         created = _insert(session, tenant.id, current)
     except IntegrityError:  # a membership revoked after the plan was read: the plan no longer holds
-        raise service.Conflict(N_("The plan is no longer the one previewed (people, shifts or their times "
-                                  "changed meanwhile). Preview it again and apply the new preview.")) from None
+        raise Conflict(PLAN_CHANGED) from None
     record(session, actor, "roster.rotation.apply", "roster", tenant.id, tenant_id=tenant.id, after={
         "from": rotation.first.isoformat(), "to": rotation.last.isoformat(), "replace": rotation.replace,
         "days_per_shift": rotation.days_per_shift, "days_off": rotation.days_off,

@@ -7,6 +7,7 @@ from datetime import time
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from siaga112.platform.refusals import Invalid
 from siaga112.platform.schemas import PrintableText
 
 from . import coverage, generator, service
@@ -95,8 +96,8 @@ def _range_check(data):
     if "first" in data and "last" in data:
         try:
             service.check_range(data["first"], data["last"])
-        except service.InvalidInput as error:
-            raise ValidationError(str(error), field_name=error.field) from None
+        except Invalid as refusal:
+            raise ValidationError(refusal.english(), field_name=refusal.field) from None
 
 
 class RangeQuerySchema(Schema):

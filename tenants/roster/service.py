@@ -1,8 +1,9 @@
 """Shift templates, the people a roster may name, assignments, and the coverage of a stretch of roster days.
 
-Plain functions over a session in the tenant's context; the API and the pages only translate
-their exceptions. Every change is audited in the same transaction. The rotation generator is in
-generator.py and the computation of coverage in coverage.py.
+Plain functions over a session in the tenant's context; what they refuse they raise as the kernel's
+refusals (platform.refusals), which the API lets through and the pages show on their forms. Every
+change is audited in the same transaction, which the request's unit of work commits. The rotation
+generator is in generator.py and the computation of coverage in coverage.py.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import date, timedelta
 from siaga112.platform.audit.service import Actor, record
 from siaga112.platform.identity.models import Membership, User
 from siaga112.platform.identity.roles import OPERATOR, REGIONAL_ADMIN, SUPERVISOR
+from siaga112.platform.refusals import N_, Conflict, Invalid, NotFound, Stale
 from siaga112.platform.tenancy.models import Tenant
 from sqlalchemy import delete, func, select, true
 from sqlalchemy.exc import IntegrityError
@@ -29,48 +31,7 @@ FIRST_DATE, LAST_DATE = date(2000, 1, 1), date(2099, 12, 31)
 # Roles whose holders work in the call centre and so may be rostered, the usual one first.
 ROSTER_ROLES = (OPERATOR, SUPERVISOR, REGIONAL_ADMIN)
 SHIFT_FIELDS = ("name", "code", "start_time", "end_time", "min_staff", "active")
-
-
-def N_(message: str) -> str:
-    """Marks a message for extraction (babel's N_) without translating it here."""
-    return message
-
-
-class RosterError(ValueError):
-    """A roster request that cannot be carried out; the message says why and what to do.
-
-    The message is an English template with %(name)s parameters: the API sends it as it is, pages
-    show it translated (translated()), so one rule has one wording in both languages.
-    """
-
-    def __init__(self, template: str, field: str | None = None, **params):
-        super().__init__(template % params if params else template)
-        self.template, self.field, self.params = template, field, params
-
-    def translated(self) -> str:
-        from flask_babel import gettext
-
-        return gettext(self.template, **self.params)
-
-
-class InvalidInput(RosterError):
-    """422: names the field that is wrong."""
-    status = 422
-
-
-class NotFound(RosterError):
-    """404."""
-    status = 404
-
-
-class Conflict(RosterError):
-    """409: the request collides with what is there (a duplicate, a shift still in use, a changed plan)."""
-    status = 409
-
-
-class Stale(RosterError):
-    """412: someone changed it meanwhile."""
-    status = 412
+SHIFT_CHANGED = N_("Someone else changed this shift meanwhile; open it again.")
 
 
 # --- shifts ------------------------------------------------------------------------------------
@@ -100,20 +61,21 @@ def get_shift(session: Session, tenant_id: uuid.UUID, shift_id: uuid.UUID) -> Sh
 
 def _check_shift(session: Session, tenant_id: uuid.UUID, values: dict, shift_id: uuid.UUID | None) -> None:
     if values["start_time"] == values["end_time"]:
-        raise InvalidInput(N_("The shift must end at another time than it starts (it may end the next day, "
-                              "such as 23:30–07:30)."), "end_time")
+        raise Invalid(N_("The shift must end at another time than it starts (it may end the next day, "
+                         "such as 23:30–07:30)."), "end_time")
     if not 1 <= values["min_staff"] <= MIN_STAFF_MAX:
-        raise InvalidInput(N_("The minimum staff is a whole number from 1 to %(max)s."), "min_staff",
-                           max=MIN_STAFF_MAX)
+        raise Invalid(N_("The minimum staff is a whole number from 1 to %(max)s."), "min_staff", max=MIN_STAFF_MAX)
     taken = session.scalar(select(Shift.id).where(Shift.tenant_id == tenant_id, Shift.code == values["code"],
                                                   Shift.id != shift_id if shift_id else true()))
     if taken:
         raise _code_taken(values["code"])
 
 
+# A refusal's message parameters cannot be called `code` (that is the refusal's own code): a shift's
+# code is `shift_code` in them.
 def _code_taken(code: str) -> Conflict:
-    return Conflict(N_("There is already a shift with the code %(code)s; codes tell shifts apart "
-                       "in the roster grid."), "code", code=code)
+    return Conflict(N_("There is already a shift with the code %(shift_code)s; codes tell shifts apart "
+                       "in the roster grid."), "code", shift_code=code)
 
 
 def create_shift(session: Session, tenant_id: uuid.UUID, values: dict, actor: Actor) -> Shift:
@@ -139,7 +101,7 @@ def update_shift(session: Session, shift: Shift, changes: dict, actor: Actor) ->
     try:
         session.flush()
     except StaleDataError:
-        raise Stale(N_("Someone else changed this shift meanwhile; open it again.")) from None
+        raise Stale(SHIFT_CHANGED) from None
     except IntegrityError:  # the code was taken by a shift created meanwhile
         raise _code_taken(values["code"]) from None
     if shift_snapshot(shift) != before:
@@ -152,14 +114,14 @@ def delete_shift(session: Session, shift: Shift, actor: Actor) -> None:
     used = session.scalar(select(func.count()).select_from(Assignment).where(
         Assignment.tenant_id == shift.tenant_id, Assignment.shift_id == shift.id))
     if used:
-        raise Conflict(N_("Shift %(code)s is on the roster %(count)s time(s); make it inactive instead, "
-                          "so that the roster's history stays."), code=shift.code, count=used)
+        raise Conflict(N_("Shift %(shift_code)s is on the roster %(count)s time(s); make it inactive instead, "
+                          "so that the roster's history stays."), shift_code=shift.code, count=used)
     record(session, actor, "shift.delete", "shift", shift.id, tenant_id=shift.tenant_id, before=shift_snapshot(shift))
     session.delete(shift)
     try:
         session.flush()
     except StaleDataError:
-        raise Stale(N_("Someone else changed this shift meanwhile; open it again.")) from None
+        raise Stale(SHIFT_CHANGED) from None
 
 
 def spec(shift: Shift) -> coverage.ShiftSpec:
@@ -194,28 +156,31 @@ def roster_people(session: Session, tenant_id: uuid.UUID, roles=ROSTER_ROLES) ->
 def person(session: Session, tenant_id: uuid.UUID, user_id: uuid.UUID, field: str = "user_id") -> Person:
     found = next((p for p in roster_people(session, tenant_id) if p.user_id == user_id), None)
     if found is None:
-        raise InvalidInput(N_("This person is not an operator, supervisor or regional admin of this tenant; "
-                              "invite them as a member first."), field)
+        raise Invalid(N_("This person is not an operator, supervisor or regional admin of this tenant; "
+                         "invite them as a member first."), field)
     return found
 
 
 # --- dates -------------------------------------------------------------------------------------
 
-def check_date(day: date, field: str) -> date:
+def check_date(day: date, field: str, location: str = "json") -> date:
     if not FIRST_DATE <= day <= LAST_DATE:
-        raise InvalidInput(N_("Use a date from %(first)s to %(last)s."), field, first=FIRST_DATE, last=LAST_DATE)
+        raise Invalid(N_("Use a date from %(first)s to %(last)s."), field, location=location, first=FIRST_DATE,
+                      last=LAST_DATE)
     return day
 
 
-def check_range(first: date, last: date, limit: int = coverage.MAX_RANGE_DAYS) -> tuple[date, date]:
-    check_date(first, "from")
-    check_date(last, "to")
+def check_range(first: date, last: date, limit: int = coverage.MAX_RANGE_DAYS, *,
+                location: str = "json") -> tuple[date, date]:
+    """The range of roster days `from`..`to`; a refusal names the one at fault, found in `location`."""
+    check_date(first, "from", location)
+    check_date(last, "to", location)
     if last < first:
-        raise InvalidInput(N_("The last day is before the first; both are included, so for one day give "
-                              "the same date twice."), "to")
+        raise Invalid(N_("The last day is before the first; both are included, so for one day give "
+                         "the same date twice."), "to", location=location)
     if (last - first).days + 1 > limit:
-        raise InvalidInput(N_("Ask for at most %(limit)s days at a time (from %(first)s that is up to %(last)s)."),
-                           "to", limit=limit, first=first, last=first + timedelta(days=limit - 1))
+        raise Invalid(N_("Ask for at most %(limit)s days at a time (from %(first)s that is up to %(last)s)."),
+                      "to", location=location, limit=limit, first=first, last=first + timedelta(days=limit - 1))
     return first, last
 
 
@@ -232,10 +197,10 @@ def add_assignment(session: Session, tenant_id: uuid.UUID, user_id: uuid.UUID, s
     who = person(session, tenant_id, user_id)
     shift = session.scalar(select(Shift).where(Shift.tenant_id == tenant_id, Shift.id == shift_id))
     if shift is None:
-        raise InvalidInput(N_("This tenant has no such shift."), "shift_id")
+        raise Invalid(N_("This tenant has no such shift."), "shift_id")
     if not shift.active:
-        raise InvalidInput(N_("Shift %(code)s is inactive; activate it first or choose another."), "shift_id",
-                           code=shift.code)
+        raise Invalid(N_("Shift %(shift_code)s is inactive; activate it first or choose another."), "shift_id",
+                      shift_code=shift.code)
     assignment = Assignment(tenant_id=tenant_id, user_id=who.user_id, membership_id=who.membership_id,
                             shift_id=shift.id, local_date=day)
     try:
@@ -243,8 +208,8 @@ def add_assignment(session: Session, tenant_id: uuid.UUID, user_id: uuid.UUID, s
             session.add(assignment)
             session.flush()
     except IntegrityError:
-        raise Conflict(N_("%(name)s is already on shift %(code)s on %(date)s."), name=who.name, code=shift.code,
-                       date=day) from None
+        raise Conflict(N_("%(name)s is already on shift %(shift_code)s on %(date)s."), name=who.name,
+                       shift_code=shift.code, date=day) from None
     record(session, actor, "roster.assign", "roster_assignment", assignment.id, tenant_id=tenant_id,
            after=assignment_snapshot(assignment, shift))
     return assignment
@@ -311,7 +276,7 @@ def placed(tenant: Tenant, assignment: Assignment) -> Placed:
 
 def page_of_assignments(session: Session, tenant: Tenant, first: date, last: date, offset: int, limit: int,
                         user_id=None, shift_id=None) -> tuple[int, list[Placed]]:
-    check_range(first, last)
+    check_range(first, last, location="query")  # the API's from..to
     query = assignments_query(tenant.id, first, last, user_id, shift_id)
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     clock = coverage.Clock(tenant.time_zone)
@@ -338,9 +303,10 @@ def roster_coverage(session: Session, tenant: Tenant, first: date, last: date,
 
     `proposed` (Duty objects) are counted as if they were on the roster and the assignments whose ids
     are in `removed` as if they were not: that is how the rotation generator's preview shows what
-    applying a plan would give, without writing anything.
+    applying a plan would give, without writing anything. A range out of bounds is refused as the query
+    string's from/to, where the API asks for coverage (the generator checks its body's range before).
     """
-    check_range(first, last)
+    check_range(first, last, location="query")
     clock = coverage.Clock(tenant.time_zone)
     shifts = {shift.id: spec(shift) for shift in list_shifts(session, tenant.id)}
     load_from, load_to = coverage.duty_dates_needed(first, last)

@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, flash, get_flashed_messages, redirect, render_template, request, url_for
 from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
-from flask_smorest import abort
 
 from siaga112.platform.db import request_session
 from siaga112.platform.identity.access import current_access, roles_allowed
+from siaga112.platform.refusals import N_, Conflict, Invalid, NotFound, Refusal, Stale, form_error
 
 from . import generator, grid, service
 from .api import READERS, ROSTER_MANAGERS, SHIFT_WRITERS
@@ -27,6 +27,8 @@ bp = Blueprint("tenants_roster_web", __name__, template_folder="templates", url_
 
 # Offered on an empty shifts page: the three shifts most regions work (min staff 1, to be raised).
 STANDARD_SHIFTS = (("Pagi", "P", "07:30", "16:00"), ("Siang", "S", "16:00", "23:30"), ("Malam", "M", "23:30", "07:30"))
+NO_MONTH = N_("There is no month %(month)s; months look like 2026-12.")
+NO_DAY = N_("There is no day %(day)s; days look like 2026-12-01.")
 
 
 def _context(**values) -> dict:
@@ -39,13 +41,9 @@ def _context(**values) -> dict:
 FORM_FIELDS = {"from": "first", "to": "last"}  # the service names the API's fields
 
 
-def _refuse(form, error: service.RosterError) -> None:
+def _refuse(form, refusal: Refusal) -> None:
     """Show a service refusal next to the field it names, or above the form."""
-    field = getattr(form, FORM_FIELDS.get(error.field, error.field), None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.translated()]
-    else:
-        form.form_errors.append(error.translated())
+    form_error(form, refusal, FORM_FIELDS.get(refusal.field))
 
 
 def _today(tenant) -> date:
@@ -74,10 +72,9 @@ def create_shift(tenant):
         access, session = current_access(), request_session()
         try:
             shift = service.create_shift(session, access.tenant.id, form.values(), access.actor())
-        except service.RosterError as error:
-            _refuse(form, error)
+        except Refusal as refusal:
+            _refuse(form, refusal)
         else:
-            session.commit()
             flash(_("Shift %(code)s (%(name)s) added.", code=shift.code, name=shift.name))
             return redirect(url_for(".shifts", tenant=tenant))
     return _shifts_page(form, 422)
@@ -95,16 +92,12 @@ def standard_shifts(tenant):
                 service.create_shift(session, access.tenant.id, {
                     "name": name, "code": code, "start_time": datetime.strptime(start, "%H:%M").time(),
                     "end_time": datetime.strptime(end, "%H:%M").time(), "min_staff": 1}, access.actor())
-        session.commit()
         flash(_("The usual three shifts are there; set their minimum staff."))
     return redirect(url_for(".shifts", tenant=tenant))
 
 
 def _shift(shift_id) -> Shift:
-    try:
-        return service.get_shift(request_session(), current_access().tenant.id, shift_id)
-    except service.NotFound as error:
-        abort(404, message=error.translated())
+    return service.get_shift(request_session(), current_access().tenant.id, shift_id)
 
 
 def _shift_page(shift: Shift, form: ShiftForm, status: int = 200):
@@ -130,13 +123,12 @@ def update_shift(tenant, shift_id):
         access, session = current_access(), request_session()
         try:
             if form.version.data != str(shift.version):
-                raise service.Stale(service.N_("Someone else changed this shift meanwhile; open it again."))
+                raise Stale(service.SHIFT_CHANGED)
             service.update_shift(session, shift, form.values(), access.actor())
-        except service.RosterError as error:
-            session.rollback()
-            _refuse(form, error)
+        except Refusal as refusal:
+            session.rollback()  # the page shows the shift as it is, not as the refused change left it
+            _refuse(form, refusal)
         else:
-            session.commit()
             flash(_("Shift %(code)s saved.", code=shift.code))
             return redirect(url_for(".shifts", tenant=tenant))
     return _shift_page(shift, form, 409 if form.form_errors else 422)
@@ -150,9 +142,9 @@ def _month(raw: str | None, tenant) -> date:
     try:
         first = datetime.strptime(raw, "%Y-%m").date()
     except ValueError:
-        abort(404, message=_("There is no month %(month)s; months look like 2026-12.", month=raw[:20]))
+        raise NotFound(NO_MONTH, month=raw[:20]) from None
     if not service.FIRST_DATE <= first <= service.LAST_DATE:
-        abort(404, message=_("There is no month %(month)s; months look like 2026-12.", month=raw[:20]))
+        raise NotFound(NO_MONTH, month=raw[:20])
     return first
 
 
@@ -226,7 +218,7 @@ def _rotation(form: RotationForm) -> generator.Rotation:
         try:
             return tuple(uuid.UUID(value) for value in values or [])
         except ValueError:
-            raise service.InvalidInput(service.N_("Name each one once."), field) from None
+            raise Invalid(generator.NAMED_TWICE, field) from None
 
     return generator.Rotation(date.fromisoformat(form.first.data.strip()), date.fromisoformat(form.last.data.strip()),
                               ids(form.shift_ids.data, "shift_ids"), ids(form.user_ids.data, "user_ids"),
@@ -249,8 +241,8 @@ def rotation_preview(tenant):
         try:
             rotation = _rotation(form)
             plan, report = generator.preview(session, found, rotation)
-        except service.RosterError as error:
-            _refuse(form, error)
+        except Refusal as refusal:
+            _refuse(form, refusal)
         else:
             form.plan_digest.data = plan.digest
             removed = {assignment_id for assignment_id, _slot in plan.to_remove}
@@ -273,12 +265,10 @@ def rotation_apply(tenant):
         try:
             rotation = _rotation(form)
             applied = generator.apply(session, access.tenant, rotation, form.plan_digest.data or "", access.actor())
-        except service.RosterError as error:
-            session.rollback()
+        except Refusal as refusal:
+            session.rollback()  # the month shown is the roster as it is, without what the refused apply wrote
             return _current_month_page(access.tenant, form, _form_month(form, access.tenant),
-                                       status=409 if isinstance(error, service.Conflict) else 422,
-                                       error=error.translated())
-        session.commit()
+                                       status=409 if isinstance(refusal, Conflict) else 422, error=refusal.text())
         flash(_("Rotation applied: %(created)s assignments added, %(removed)s removed.",
                 created=applied.created, removed=applied.removed))
         return redirect(url_for(".roster", tenant=tenant, month=rotation.first.strftime("%Y-%m")))
@@ -290,8 +280,8 @@ def rotation_apply(tenant):
 def _day(raw: str) -> date:
     try:
         return service.check_date(date.fromisoformat(raw), "date")
-    except (ValueError, service.InvalidInput):
-        abort(404, message=_("There is no day %(day)s; days look like 2026-12-01.", day=raw[:20]))
+    except (ValueError, Invalid):
+        raise NotFound(NO_DAY, day=raw[:20]) from None
 
 
 def _assignment_form(formdata=True) -> AssignmentForm:
@@ -333,11 +323,9 @@ def add_assignment(tenant, day):
         else:
             try:
                 service.add_assignment(session, access.tenant.id, user_id, shift_id, when, access.actor())
-            except service.RosterError as error:
-                session.rollback()
-                _refuse(form, error)
+            except Refusal as refusal:
+                _refuse(form, refusal)
             else:
-                session.commit()
                 return redirect(url_for(".roster_day", tenant=tenant, day=when.isoformat()))
     return _day_page(when, form, 409 if form.form_errors else 422)
 
@@ -346,12 +334,8 @@ def add_assignment(tenant, day):
 @roles_allowed(*ROSTER_MANAGERS)
 def remove_assignment(tenant, assignment_id):
     access, session = current_access(), request_session()
-    try:
-        assignment = service.get_assignment(session, access.tenant.id, assignment_id)
-    except service.NotFound as error:
-        abort(404, message=error.translated())
+    assignment = service.get_assignment(session, access.tenant.id, assignment_id)
     day = assignment.local_date
     if ConfirmForm().validate_on_submit():
         service.remove_assignment(session, assignment, access.actor())
-        session.commit()
     return redirect(url_for(".roster_day", tenant=tenant, day=day.isoformat()))
