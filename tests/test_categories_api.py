@@ -157,7 +157,8 @@ def test_a_national_categorys_emergency_flag_and_existence_are_national(client, 
     flagged = client.patch(path, json={"emergency": True}, headers={**admin, "If-Match": etag})
     assert flagged.status_code == 422 and [e["field"] for e in flagged.json["errors"]] == ["json.emergency"]
     deleted = client.delete(path, headers={**admin, "If-Match": etag})
-    assert deleted.status_code == 409 and "disable" in deleted.json["detail"]
+    assert deleted.status_code == 409 and "deactivate" in deleted.json["detail"]
+    assert deleted.json["code"] == "national_delete"
 
 
 def test_a_region_adds_deletes_its_own_category(client, padang, admin):

@@ -1,4 +1,4 @@
-"""The categories page forms (Flask-WTF, with CSRF) and how a refusal reads on a page."""
+"""The categories page forms (Flask-WTF, with CSRF)."""
 
 from __future__ import annotations
 
@@ -10,20 +10,6 @@ from wtforms.validators import InputRequired, Length, Regexp
 from siaga112.tenants.directory.forms import printable
 
 from .models import CODE_PATTERN
-
-ERROR_MESSAGES = {
-    "code_taken": lazy_gettext("This region already has a category with this code."),
-    "national_emergency": lazy_gettext("The emergency flag of a national category is set nationally."),
-    "national_delete": lazy_gettext("National categories cannot be deleted; deactivate them instead."),
-    "agency_unknown": lazy_gettext("Choose agencies of this region."),
-    "agency_ids": lazy_gettext("Choose agencies of this region."),
-    "stale": lazy_gettext("Someone else changed this category meanwhile. The page now shows their version; make your "
-                          "change again."),
-}
-
-
-def error_message(error) -> str:
-    return str(ERROR_MESSAGES.get(getattr(error, "code", None)) or error)
 
 
 class AgencyChecklist(SelectMultipleField):

@@ -16,6 +16,7 @@ import uuid
 from typing import Iterable
 
 from siaga112.platform.audit.service import Actor, record
+from siaga112.platform.refusals import STALE, N_, Conflict, Invalid, NotFound, Stale
 from siaga112.tenants.directory.models import Agency
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -30,33 +31,8 @@ from .models import CODE_PATTERN, CategoryAgency, IncidentCategory
 SEEDER = Actor.system("national-categories")
 CODE_FORMAT = re.compile(CODE_PATTERN)
 NAME_FIELDS = ("name_id", "name_en")
-STALE = "Someone else changed this category meanwhile; fetch it again and reapply your change."
-
-
-class CategoryError(ValueError):
-    """A category request that cannot be carried out: an English message for the API, `field` naming the
-    input at fault (if one is), and a `code` for the pages to say it in the reader's language."""
-
-    def __init__(self, message: str, field: str | None = None, code: str | None = None):
-        super().__init__(message)
-        self.field = field
-        self.code = code
-
-
-class Invalid(CategoryError):
-    status = 422
-
-
-class NotFound(CategoryError):
-    status = 404
-
-
-class Conflict(CategoryError):
-    status = 409
-
-
-class Stale(CategoryError):
-    status = 412
+AGENCY_UNKNOWN = N_("Choose agencies of this region.")
+NO_SUCH_CATEGORY = N_("This region has no such incident category.")
 
 
 def category_snapshot(category: IncidentCategory) -> dict:
@@ -106,11 +82,11 @@ def categories_query(tenant_id: uuid.UUID, active: bool | None = None, emergency
 
 def get_category(session: Session, tenant_id: uuid.UUID, code: str) -> IncidentCategory:
     if not CODE_FORMAT.fullmatch(code):  # no query for what cannot be a code (nor a NUL PostgreSQL would refuse)
-        raise NotFound(f"This region has no incident category {code[:40]!r}.")
+        raise NotFound(NO_SUCH_CATEGORY)
     category = session.scalar(select(IncidentCategory).where(IncidentCategory.tenant_id == tenant_id,
                                                              IncidentCategory.code == code))
     if category is None:
-        raise NotFound(f"This region has no incident category {code[:40]!r}.")
+        raise NotFound(NO_SUCH_CATEGORY)
     return category
 
 
@@ -142,8 +118,8 @@ def create_category(session: Session, tenant_id: uuid.UUID, fields: dict, actor:
 def update_category(session: Session, category: IncidentCategory, changes: dict, actor: Actor) -> IncidentCategory:
     """Rename, (de)activate, remap; the emergency flag only of the tenant's own categories."""
     if "emergency" in changes and category.national and changes["emergency"] != category.emergency:
-        raise Invalid("The emergency flag of a national category is set nationally; add a category of your own "
-                      "if this region needs a different one.", "emergency", "national_emergency")
+        raise Invalid(N_("The emergency flag of a national category is set nationally; add a category of this "
+                         "region's own if it needs a different one."), "emergency", code="national_emergency")
     before = category_snapshot(category)
     for name in (*NAME_FIELDS, "emergency", "active"):
         if changes.get(name) is not None:
@@ -161,8 +137,7 @@ def update_category(session: Session, category: IncidentCategory, changes: dict,
 
 def delete_category(session: Session, category: IncidentCategory, actor: Actor) -> None:
     if category.national:
-        raise Conflict("National categories cannot be deleted; disable it instead (active: false).",
-                       code="national_delete")
+        raise Conflict(N_("National categories cannot be deleted; deactivate them instead."), code="national_delete")
     record(session, actor, "category.delete", "category", category.id, tenant_id=category.tenant_id,
            before=category_snapshot(category))
     session.delete(category)
@@ -177,8 +152,7 @@ def _set_routes(session: Session, category: IncidentCategory, agency_ids: Iterab
     found = set(session.scalars(select(Agency.id).where(Agency.tenant_id == category.tenant_id,
                                                         Agency.id.in_(wanted)))) if wanted else set()
     if wanted - found:
-        raise Invalid("Some agency_ids are not agencies of this region: "
-                      f"{', '.join(sorted(str(a) for a in wanted - found))}.", "agency_ids", "agency_unknown")
+        raise Invalid(AGENCY_UNKNOWN, "agency_ids", code="agency_unknown")
     current = {route.agency_id: route for route in category.routes}
     for agency_id, route in current.items():
         if agency_id not in wanted:
@@ -196,8 +170,8 @@ def _flush(session: Session, category: IncidentCategory, add: bool = False) -> N
     except IntegrityError as error:
         constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
         if constraint == "uq_incident_categories_tenant_code":
-            raise Conflict(f"This region already has a category with the code {category.code!r}.", "code",
-                           "code_taken") from None
+            raise Conflict(N_("This region already has a category with this code."), "code",
+                           code="code_taken") from None
         raise
     except StaleDataError:
         raise Stale(STALE, code="stale") from None

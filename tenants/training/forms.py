@@ -1,4 +1,4 @@
-"""The training page forms (Flask-WTF, with CSRF) and how a refusal reads on a page."""
+"""The training page forms (Flask-WTF, with CSRF)."""
 
 from __future__ import annotations
 
@@ -9,23 +9,6 @@ from wtforms import DateField, HiddenField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
 from siaga112.tenants.directory.forms import printable
-
-ERROR_MESSAGES = {
-    "not_member": lazy_gettext("Choose a member of this region."),
-    "valid_before_completed": lazy_gettext("The end of validity is before the course was completed."),
-    "stale": lazy_gettext("Someone else changed this record meanwhile. The page now shows their version; make your "
-                          "change again."),
-}
-UPLOAD_MESSAGES = {
-    "TooLarge": lazy_gettext("The file is larger than 10 MB; upload a smaller one."),
-    "UnsupportedContent": lazy_gettext("The file is not a PDF, JPEG or PNG (whatever its name says)."),
-    "EmptyUpload": lazy_gettext("The file is empty."),
-}
-
-
-def error_message(error) -> str:
-    code = getattr(error, "code", None) or type(error).__name__
-    return str(ERROR_MESSAGES.get(code) or UPLOAD_MESSAGES.get(code) or error)
 
 
 def _text(label):

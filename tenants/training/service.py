@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from siaga112.platform.audit.service import Actor, record
 from siaga112.platform.identity.models import Membership, User
+from siaga112.platform.refusals import STALE, N_, Invalid, NotFound, Stale
 from siaga112.platform.storage import StoredFile
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -26,29 +27,7 @@ from .models import TrainingRecord
 
 RECORD_FIELDS = ("user_id", "course", "provider", "completed_on", "valid_until")
 MAX_RANGE_DAYS = 366
-STALE = "Someone else changed this training record meanwhile; fetch it again and reapply your change."
-
-
-class TrainingError(ValueError):
-    """A training request that cannot be carried out: an English message for the API, `field` naming the
-    input at fault (if one is), and a `code` for the pages to say it in the reader's language."""
-
-    def __init__(self, message: str, field: str | None = None, code: str | None = None):
-        super().__init__(message)
-        self.field = field
-        self.code = code
-
-
-class Invalid(TrainingError):
-    status = 422
-
-
-class NotFound(TrainingError):
-    status = 404
-
-
-class Stale(TrainingError):
-    status = 412
+NOT_MEMBER = N_("Choose a member of this region.")
 
 
 def record_snapshot(training: TrainingRecord) -> dict:
@@ -77,7 +56,7 @@ def get_record(session: Session, tenant_id: uuid.UUID, record_id: uuid.UUID) -> 
     training = session.scalar(select(TrainingRecord).where(TrainingRecord.tenant_id == tenant_id,
                                                            TrainingRecord.id == record_id))
     if training is None:
-        raise NotFound("This region has no such training record.")
+        raise NotFound(N_("This region has no such training record."))
     return training
 
 
@@ -91,14 +70,13 @@ def members(session: Session, tenant_id: uuid.UUID) -> list[User]:
 def _check_person(session: Session, tenant_id: uuid.UUID, user_id: uuid.UUID) -> None:
     if not session.scalar(select(Membership.id).where(Membership.tenant_id == tenant_id,
                                                       Membership.user_id == user_id).limit(1)):
-        raise Invalid("This person is not a member of this region; invite them as a member first.", "user_id",
-                      "not_member")
+        raise Invalid(NOT_MEMBER, "user_id", code="not_member")
 
 
 def _check_dates(completed_on: date, valid_until: date | None) -> None:
     if valid_until is not None and valid_until < completed_on:
-        raise Invalid("valid_until is before completed_on; a certificate is valid from the day the course ends.",
-                      "valid_until", "valid_before_completed")
+        raise Invalid(N_("The end of validity is before the course was completed."), "valid_until",
+                      code="valid_before_completed")
 
 
 def create_record(session: Session, tenant_id: uuid.UUID, fields: dict, actor: Actor) -> TrainingRecord:
@@ -118,7 +96,7 @@ def update_record(session: Session, training: TrainingRecord, changes: dict, act
         _check_person(session, training.tenant_id, changes["user_id"])
     values = {name: changes.get(name, getattr(training, name)) for name in RECORD_FIELDS}
     if values["completed_on"] is None:
-        raise Invalid("completed_on cannot be removed.", "completed_on")
+        raise Invalid(N_("Enter the date the course was completed."), "completed_on")
     _check_dates(values["completed_on"], values["valid_until"])
     for name in RECORD_FIELDS:
         if name in changes and (changes[name] is not None or name == "valid_until"):
@@ -194,9 +172,10 @@ class Untrained:
 
 def check_range(first: date, last: date) -> None:
     if last < first:
-        raise Invalid("`to` is before `from`; both are included.", "to")
+        raise Invalid(N_("The end of the period is before its start (both days are included)."), "to",
+                      location="query")
     if (last - first).days + 1 > MAX_RANGE_DAYS:
-        raise Invalid(f"Ask for at most {MAX_RANGE_DAYS} days at a time.", "to")
+        raise Invalid(N_("Ask for at most %(days)s days at a time."), "to", location="query", days=MAX_RANGE_DAYS)
 
 
 def rostered_days(session: Session, tenant_id: uuid.UUID, first: date, last: date) -> dict[uuid.UUID, set[date]]:

@@ -6,18 +6,18 @@ import uuid
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from werkzeug.exceptions import abort as abort_with
 
 from siaga112.platform.db import request_session
-from siaga112.platform.identity.access import current_access, roles_allowed
+from siaga112.platform.identity.access import current_access, roles_allowed, tenant_scope
 from siaga112.platform.identity.roles import REGIONAL_ADMIN
-from siaga112.platform.storage import StorageError, file_store
+from siaga112.platform.refusals import PAGE_STALE, Refusal, form_error
+from siaga112.platform.storage import StorageError
 from siaga112.tenants.directory.forms import SelectChoice
 
 from . import service
-from .api import READERS, UPLOAD_STATUS, WRITERS, certificate_response, local_today
-from .certificates import store_upload
-from .forms import DeleteForm, TrainingEditForm, TrainingForm, error_message
+from .api import READERS, WRITERS, certificate_response, local_today, scoped_record
+from .certificates import delete_with_certificate, store_upload
+from .forms import DeleteForm, TrainingEditForm, TrainingForm
 
 bp = Blueprint("tenants_training_web", __name__, template_folder="templates")
 FIELDS = ("user_id", "course", "provider", "completed_on", "valid_until")
@@ -51,18 +51,18 @@ def _fields(form) -> dict:
     return values
 
 
-def _save_with_certificate(form, training, status_page):
-    """Commit the record, with the uploaded certificate if one came; the page again (with why) if refused."""
-    session, upload = request_session(), form.certificate.data
+def _with_certificate(form, training, status_page):
+    """Store the uploaded certificate with the record, if one came; the page again (with why) if it is refused."""
+    upload = form.certificate.data
     if not upload or not upload.filename:
-        session.commit()
         return None
     try:
-        store_upload(session, training, upload, current_access().actor())
-    except StorageError as error:
-        session.rollback()  # the record's changes go with their certificate or not at all
-        form.certificate.errors = [*form.certificate.errors, error_message(error)]
-        return status_page(form, UPLOAD_STATUS.get(type(error), 422))
+        store_upload(request_session(), training, upload, current_access().actor())
+    except StorageError as refusal:
+        # The record's changes go with their certificate or not at all: the page again shows neither.
+        request_session().rollback()
+        form_error(form, refusal, "certificate")
+        return status_page(form, refusal.status)
     return None
 
 
@@ -78,56 +78,54 @@ def add_training(tenant):
     form = _with_people(TrainingForm())
     if not form.validate_on_submit():
         return _training_page(form, 422)
-    access, session = current_access(), request_session()
+    scope = tenant_scope()
     try:
-        created = service.create_record(session, access.tenant.id, _fields(form), access.actor())
-    except service.TrainingError as error:
-        getattr(form, error.field or "course").errors.append(error_message(error))
+        created = service.create_record(scope.session, scope.tenant_id, _fields(form), scope.actor)
+    except Refusal as refusal:
+        form_error(form, refusal, "course")
         return _training_page(form, 422)
-    refused = _save_with_certificate(form, created, _training_page)
+    refused = _with_certificate(form, created, _training_page)
     if refused:
         return refused
     flash(_("Training record added."))
     return redirect(url_for(".training", tenant=tenant))
 
 
-def _record_or_404(record_id):
-    try:
-        return service.get_record(request_session(), current_access().tenant.id, record_id)
-    except service.NotFound:
-        abort_with(404)
+def _stored_form(found) -> TrainingEditForm:
+    form = TrainingEditForm(formdata=None, obj=found)
+    form.user_id.data = str(found.user_id)
+    return form
 
 
-def _record_page(found, form: TrainingEditForm, status: int = 200):
+def _record_page(found, form: TrainingEditForm | None = None, status: int = 200):
+    """The record's page, with `form` as sent, or else filled in with the record as it is stored."""
+    form = _stored_form(found) if form is None else form
     return _page("training/record.html", status, record=found, form=_with_people(form))
 
 
 @bp.get("/tenants/<tenant>/training/<uuid:record_id>")
 @roles_allowed(*READERS)
 def record(tenant, record_id):
-    found = _record_or_404(record_id)
-    form = TrainingEditForm(obj=found)
-    form.user_id.data = str(found.user_id)
-    return _record_page(found, form)
+    return _record_page(scoped_record(record_id))
 
 
 @bp.post("/tenants/<tenant>/training/<uuid:record_id>")
 @roles_allowed(*WRITERS)
 def change_training(tenant, record_id):
-    found = _record_or_404(record_id)
+    found = scoped_record(record_id)
     form = _with_people(TrainingEditForm())
     if not form.validate_on_submit():
         return _record_page(found, form, 422)
     if form.version.data != str(found.version):
-        flash(error_message(service.Stale("", code="stale")), "error")
-        return _record_page(found, TrainingEditForm(formdata=None, obj=found), 409)
-    access, session = current_access(), request_session()
+        flash(_(PAGE_STALE), "error")
+        return _record_page(found, status=409)
+    scope = tenant_scope()
     try:
-        service.update_record(session, found, _fields(form), access.actor())
-    except service.TrainingError as error:
-        getattr(form, error.field or "course").errors.append(error_message(error))
+        service.update_record(scope.session, found, _fields(form), scope.actor)
+    except Refusal as refusal:
+        form_error(form, refusal, "course")
         return _record_page(found, form, 422)
-    refused = _save_with_certificate(form, found, lambda f, status: _record_page(found, f, status))
+    refused = _with_certificate(form, found, lambda f, status: _record_page(found, f, status))
     if refused:
         return refused
     flash(_("Training record saved."))
@@ -137,16 +135,12 @@ def change_training(tenant, record_id):
 @bp.post("/tenants/<tenant>/training/<uuid:record_id>/delete")
 @roles_allowed(*WRITERS)
 def delete_training(tenant, record_id):
-    found = _record_or_404(record_id)
+    found = scoped_record(record_id)
     form = DeleteForm()
     if not form.validate_on_submit() or form.version.data != str(found.version):
-        flash(error_message(service.Stale("", code="stale")), "error")
+        flash(_(PAGE_STALE), "error")
         return redirect(url_for(".record", tenant=tenant, record_id=record_id))
-    access, session = current_access(), request_session()
-    key = service.delete_record(session, found, access.actor())
-    session.commit()
-    if key:
-        file_store().delete(key)  # only once the row is gone
+    delete_with_certificate(request_session(), found, current_access().actor())
     flash(_("Training record deleted."))
     return redirect(url_for(".training", tenant=tenant))
 
@@ -154,4 +148,4 @@ def delete_training(tenant, record_id):
 @bp.get("/tenants/<tenant>/training/<uuid:record_id>/certificate")
 @roles_allowed(*READERS)
 def certificate(tenant, record_id):
-    return certificate_response(_record_or_404(record_id))
+    return certificate_response(scoped_record(record_id))
