@@ -31,19 +31,21 @@ from sqlalchemy.sql import Select
 
 from siaga112.platform.audit.service import Actor
 from siaga112.platform.identity.roles import MINISTRY_VERIFIER, REGIONAL_ADMIN
+from siaga112.platform.refusals import N_, Invalid
 from siaga112.platform.regions.models import Region
 from siaga112.platform.tenancy.models import Tenant
 
 from . import readiness
-from .checklist import CURRENT_VERSION, Checklist, Item, Text, checklist
-from .common import (Conflict, Forbidden, Invalid, Missing, check_version, follow_tenant_status, lock_application,
-                     record_transition, touch)
-from .models import (APPLICATION_STATUSES, OnboardingAnswer, OnboardingApplication, OnboardingEvidence,
-                     OnboardingTransition, OnboardingVerdict, OnboardingVisit)
+from .checklist import CURRENT_VERSION, Checklist, Text, checklist
+from .common import (Blocked, Missing, check_version, follow_tenant_status, lock_application, record_transition,
+                     role_refusal, touch, unknown_action)
+from .models import (APPLICATION_STATUSES, OnboardingApplication, OnboardingTransition, OnboardingVerdict,
+                     OnboardingVisit)
+from .routing import request_routing
+from .state import EDITABLE, STATUS_TEXT, ItemState, clean_note, item_states
+from .visits import cancel_open_visits
 
-EDITABLE = ("draft", "changes_requested")  # the region may change answers and evidence
 OPEN = ("draft", "submitted", "in_review", "visit_scheduled", "visited", "changes_requested")
-MAX_NOTE = 4000
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ class Action:
 
 
 ACTIONS = {action.name: action for action in (
-    Action("submit", ("draft", "changes_requested"), "submitted", (REGIONAL_ADMIN,)),
+    Action("submit", EDITABLE, "submitted", (REGIONAL_ADMIN,)),
     Action("withdraw", OPEN, "withdrawn", (REGIONAL_ADMIN,)),
     Action("reopen", ("withdrawn", "rejected"), "draft", (REGIONAL_ADMIN,)),
     Action("start_review", ("submitted",), "in_review", (MINISTRY_VERIFIER,)),
@@ -65,70 +67,8 @@ ACTIONS = {action.name: action for action in (
     Action("reject", ("in_review", "visit_scheduled", "visited"), "rejected", (MINISTRY_VERIFIER,), note_required=True),
 )}
 
-STATUS_TEXT = {
-    "draft": Text("draf", "draft"), "submitted": Text("diajukan", "submitted"),
-    "in_review": Text("sedang ditinjau", "in review"), "visit_scheduled": Text("kunjungan dijadwalkan", "visit scheduled"),
-    "visited": Text("telah dikunjungi", "visited"), "changes_requested": Text("perlu perbaikan", "changes requested"),
-    "approved": Text("disetujui", "approved"), "rejected": Text("ditolak", "rejected"),
-    "withdrawn": Text("ditarik", "withdrawn"), "live": Text("112 aktif", "live"),
-}
 
-
-# --- the state of each item -------------------------------------------------------------------
-
-@dataclass
-class ItemState:
-    """One checklist item of an application: the region's answer and evidence, or the computed result,
-    and the verdict of the latest verification visit."""
-
-    item: Item
-    answer: OnboardingAnswer | None = None
-    evidence: tuple[OnboardingEvidence, ...] = ()
-    result: readiness.CheckResult | None = None
-    verdict: OnboardingVerdict | None = None
-
-    @property
-    def state(self) -> str:
-        """declared: unanswered | answered_no | needs_evidence | ready; computed: green | red."""
-        if self.item.computed:
-            return "green" if self.result and self.result.green else "red"
-        if self.answer is None:
-            return "unanswered"
-        if self.answer.answer != "yes":
-            return "answered_no"
-        if self.item.evidence_required and not self.evidence:
-            return "needs_evidence"
-        return "ready"
-
-    @property
-    def ready(self) -> bool:
-        return self.state in ("ready", "green")
-
-    @property
-    def reason(self) -> dict | None:
-        missing = self.missing()
-        return missing.as_dict() if missing else None
-
-    def missing(self) -> Missing | None:
-        """Why this item stops a submission (None if it does not; an optional item never does)."""
-        state, code = self.state, self.item.code
-        if state in ("ready", "green"):
-            return None
-        if self.item.computed:
-            reason = self.result.reason if self.result else None
-            if reason is None:
-                return Missing("not_evaluated", Text("Belum dievaluasi.", "Not evaluated."), code)
-            return Missing(reason.code, reason.text, code, reason.params)
-        if not self.item.mandatory:
-            return None
-        title = self.item.title
-        if state == "unanswered":
-            return Missing("unanswered", Text(f"Belum dijawab: {title.id}.", f"Not answered yet: {title.en}."), code)
-        if state == "answered_no":
-            return Missing("answered_no", Text(f"Dijawab \"tidak\": {title.id}.", f"Answered \"no\": {title.en}."), code)
-        return Missing("no_evidence", Text(f"Lampirkan bukti untuk: {title.id}.", f"Attach evidence for: {title.en}."),
-                       code)
-
+# --- the visits the guards look at ------------------------------------------------------------
 
 def latest_verification(session: Session, application: OnboardingApplication,
                         status: str | None = "completed") -> OnboardingVisit | None:
@@ -138,40 +78,6 @@ def latest_verification(session: Session, application: OnboardingApplication,
     if status:
         query = query.where(OnboardingVisit.status == status)
     return session.scalar(query.order_by(OnboardingVisit.created_at.desc(), OnboardingVisit.id).limit(1))
-
-
-def item_states(session: Session, tenant: Tenant, application: OnboardingApplication,
-                results: dict[str, readiness.CheckResult] | None = None,
-                visit: OnboardingVisit | None = None) -> list[ItemState]:
-    """Every item of the application's pinned checklist with its state (computed items evaluated now,
-    unless `results` are given); verdicts of `visit`, or of the latest visit that has verdicts."""
-    pinned = checklist(application.checklist_version)
-    if results is None:
-        results = readiness.evaluate(session, tenant, {item.check for item in pinned.computed})
-    answers = {answer.item_code: answer for answer in session.scalars(select(OnboardingAnswer).where(
-        OnboardingAnswer.tenant_id == tenant.id, OnboardingAnswer.application_id == application.id))}
-    evidence: dict[str, list[OnboardingEvidence]] = {}
-    for row in session.scalars(select(OnboardingEvidence).where(
-            OnboardingEvidence.tenant_id == tenant.id, OnboardingEvidence.application_id == application.id,
-            OnboardingEvidence.visit_id.is_(None)).order_by(OnboardingEvidence.uploaded_at, OnboardingEvidence.id)):
-        evidence.setdefault(row.item_code, []).append(row)
-    visit = visit or _visit_with_verdicts(session, application)
-    verdicts = {}
-    if visit is not None:
-        verdicts = {v.item_code: v for v in session.scalars(select(OnboardingVerdict).where(
-            OnboardingVerdict.tenant_id == tenant.id, OnboardingVerdict.visit_id == visit.id))}
-    return [ItemState(item, answers.get(item.code), tuple(evidence.get(item.code, ())),
-                      results.get(item.check) if item.computed else None, verdicts.get(item.code))
-            for item in pinned.items]
-
-
-def _visit_with_verdicts(session: Session, application: OnboardingApplication) -> OnboardingVisit | None:
-    return session.scalar(
-        select(OnboardingVisit).where(OnboardingVisit.tenant_id == application.tenant_id,
-                                      OnboardingVisit.application_id == application.id,
-                                      OnboardingVisit.kind == "verification",
-                                      OnboardingVisit.status.in_(("scheduled", "completed")))
-        .order_by(OnboardingVisit.created_at.desc(), OnboardingVisit.id).limit(1))
 
 
 # --- guards -----------------------------------------------------------------------------------
@@ -225,34 +131,28 @@ def act(session: Session, tenant: Tenant, action_name: str, note: str | None, ac
     """Carry out one action of ACTIONS on the region's application, under its row lock.
 
     Raises Invalid (unknown action, a note missing), Forbidden (not the actor's role), Stale
-    (expected_version differs), Conflict (status or guards; `missing` lists why). `results` may pass
+    (expected_version differs), Blocked (status or guards; `missing` lists why). `results` may pass
     readiness results evaluated in this transaction after the lock.
     """
     action = ACTIONS.get(action_name)
     if action is None:
-        raise Invalid(f"Unknown action {action_name!r}; use one of: {', '.join(ACTIONS)}.", "action", "unknown_action")
-    note = (note or "").strip() or None
-    if note and len(note) > MAX_NOTE:
-        raise Invalid(f"Keep the note under {MAX_NOTE} characters.", "note", "note_too_long")
+        raise unknown_action(action_name, ACTIONS)
+    note = clean_note(note)
     if actor.role not in action.roles:
-        raise Forbidden(f"Your role ({actor.role}) may not {action.name}; it needs: {', '.join(action.roles)}.",
-                        code="role")
+        raise role_refusal(*action.roles)
     application = lock_application(session, tenant, actor)
-    check_version(application.version, expected_version, "this application")
+    check_version(application.version, expected_version)
     if application.status not in action.sources:
-        missing = _status_missing(application, action)
-        raise Conflict(missing.text.en, code="status", missing=[missing])
+        raise Blocked("status", [_status_missing(application, action)])
     if action.note_required and not note:
-        raise Invalid(f"Say why in a note: the region reads it to know what to do ({action.name}).", "note",
-                      "note_required")
+        raise Invalid(N_("Say why in a note: the region reads it to know what to do."), "note", code="note_required")
     gaps: list[Missing] = []
     if action.name in ("submit", "approve"):
         states = item_states(session, tenant, application, results)
         gaps = submission_gaps(states) if action.name == "submit" else approval_gaps(session, application, states)
     if gaps:
-        raise Conflict(f"Cannot {action.name.replace('_', ' ')} yet: {len(gaps)} thing(s) missing. "
-                       + " ".join(m.text.en for m in gaps[:5]) + (" …" if len(gaps) > 5 else ""),
-                       code="guard", missing=gaps)
+        raise Blocked("guard", gaps, f"Cannot {action.name.replace('_', ' ')} yet: {len(gaps)} thing(s) missing. "
+                      + " ".join(m.text.en for m in gaps[:5]) + (" …" if len(gaps) > 5 else ""))
     before = application.status
     now = datetime.now(timezone.utc)
     application.status = action.target
@@ -265,8 +165,6 @@ def act(session: Session, tenant: Tenant, action_name: str, note: str | None, ac
         application.submitted_at = application.approved_at = None
     touch(session, application)
     if action.name in ("withdraw", "reject"):
-        from .visits import cancel_open_visits
-
         cancel_open_visits(session, tenant, application, actor, note)
     record_transition(session, tenant, application, actor, action.name, before, action.target, note)
     if action.name == "submit":
@@ -274,8 +172,6 @@ def act(session: Session, tenant: Tenant, action_name: str, note: str | None, ac
     elif action.name in ("withdraw", "reject"):
         follow_tenant_status(session, tenant, "prospect", actor, only_from=("onboarding",))
     elif action.name == "approve":
-        from .routing import request_routing
-
         request_routing(session, tenant, application, actor)
     return application
 

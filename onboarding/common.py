@@ -1,8 +1,12 @@
-"""What every onboarding subject shares: refusals, the application row lock, and recording a transition.
+"""What every onboarding subject shares: its refusals, the application row lock, and recording a transition.
+
+Refusals are the kernel's (platform.refusals). A 409 that says what must hold first is a `Blocked`: its
+`missing` list (each entry a sentence in both languages) is in the problem document next to the `code`,
+and a page shows the same entries in the reader's language.
 
 Concurrency: every change locks the region's application row first (SELECT … FOR UPDATE), so two
 people acting at once are serialised; the second sees the first one's result and, if its action is
-no longer legal, is refused with a Conflict (409) listing why.
+no longer legal, is refused with a Blocked (409) listing why.
 
 Every transition is written three times in the caller's transaction: a history row
 (onboarding_transitions, for the pages), an audit entry, and an outbox event
@@ -16,6 +20,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import get_locale
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
@@ -23,13 +28,20 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from siaga112.platform.audit.service import Actor, record
 from siaga112.platform.jobs.outbox import emit
+from siaga112.platform.refusals import N_, STALE, Conflict, Forbidden, Invalid, Stale
 from siaga112.platform.tenancy.models import Tenant
+from siaga112.platform.tenancy.service import StaleTenant, update_tenant
 
 from .checklist import CURRENT_VERSION, Text
 from .models import OnboardingApplication, OnboardingTransition
 
 TRANSITION_TOPIC = "onboarding.transition"
-STALE = "Someone else changed this meanwhile; fetch it again and reapply your change."
+ROLE = N_("Your role may not do this; it needs: %(roles)s.")
+
+
+def reader_language() -> str:
+    """The language of the request being served: id (the default) or en."""
+    return str(get_locale() or "id")
 
 
 @dataclass(frozen=True)
@@ -47,36 +59,34 @@ class Missing:
                 "params": self.params}
 
 
-class OnboardingError(ValueError):
-    """A request that cannot be carried out. The message (English) is the API's; `field` names the input at
-    fault, `code` lets pages word it, `missing` lists what must hold first (409)."""
+class Blocked(Conflict):
+    """409: not possible now, and `missing` says why (Missing entries, in both languages).
 
-    status = 422
+    The API's detail is `detail` or else the English of the entries; the problem document carries
+    `code` and `missing` (as_dict of each entry); `texts()` are the entries in the reader's language.
+    """
 
-    def __init__(self, message: str, field: str | None = None, code: str | None = None,
-                 missing: list[Missing] | None = None):
-        super().__init__(message)
-        self.field, self.code, self.missing = field, code, list(missing or ())
+    def __init__(self, code: str, missing: list[Missing], detail: str | None = None):
+        self.missing = list(missing)
+        super().__init__(detail or " ".join(entry.text.en for entry in self.missing), code=code,
+                         extra={"missing": [entry.as_dict() for entry in self.missing]})
 
+    def texts(self) -> list[str]:
+        language = reader_language()
+        return [entry.text.get(language) for entry in self.missing] or [super().text()]
 
-class Invalid(OnboardingError):
-    status = 422
-
-
-class Forbidden(OnboardingError):
-    status = 403
-
-
-class NotFound(OnboardingError):
-    status = 404
+    def text(self) -> str:
+        return " ".join(self.texts())
 
 
-class Conflict(OnboardingError):
-    status = 409
+def role_refusal(*roles: str) -> Forbidden:
+    """403: the actor's role is not one of `roles`."""
+    return Forbidden(ROLE, code="role", roles=", ".join(roles))
 
 
-class Stale(OnboardingError):
-    status = 412
+def unknown_action(name: str, actions) -> Invalid:
+    return Invalid(N_("Unknown action “%(action)s”; use one of: %(actions)s."), "action", code="unknown_action",
+                   action=name, actions=", ".join(actions))
 
 
 def user_id_of(actor: Actor) -> uuid.UUID | None:
@@ -120,9 +130,10 @@ def lock_application(session: Session, tenant: Tenant, actor: Actor) -> Onboardi
     return find_application(session, tenant.id, lock=True)
 
 
-def check_version(found_version: int, expected: int | None, what: str = "this") -> None:
+def check_version(found_version: int, expected: int | None) -> None:
+    """Stale when the caller read another version than the one found (expected None: it did not say)."""
     if expected is not None and expected != found_version:
-        raise Stale(STALE.replace("this", what, 1), code="stale")
+        raise Stale(STALE, code="stale")
 
 
 def flush(session: Session) -> None:
@@ -166,11 +177,9 @@ def record_transition(session: Session, tenant: Tenant, application: OnboardingA
 
 def follow_tenant_status(session: Session, tenant: Tenant, status: str, actor: Actor, only_from: tuple[str, ...]) -> None:
     """Move the tenant's status along with its application (never out of `suspended`, which the platform set)."""
-    from siaga112.platform.tenancy.service import StaleTenant, update_tenant
-
     if tenant.status == status or tenant.status not in only_from:
         return
     try:
         update_tenant(session, tenant, {"status": status}, actor, platform=True)
     except StaleTenant:
-        raise Conflict("The region was changed at the same moment; try again.", code="tenant_changed") from None
+        raise Blocked("tenant_changed", [], N_("The region was changed at the same moment; try again.")) from None

@@ -1,9 +1,10 @@
 """The region's answers to declared items, and evidence files (the region's, and photos of a visit).
 
 Evidence bytes are written to the file store first (atomically: temp file, then rename), the row
-second, and the transaction committed here; if the commit fails the new file is deleted. So an
+second; if the request's transaction does not commit, the new file is deleted (on_rollback). So an
 upload cut off half-way, refused, or whose transaction failed never shows up as evidence; at worst
-an unreferenced temp file is left for the store's sweep.
+an unreferenced temp file is left for the store's sweep. Removing a file is the other way round: the
+file goes only once the row's removal has committed (on_commit), so no row ever names a missing file.
 """
 
 from __future__ import annotations
@@ -17,51 +18,43 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from siaga112.platform.audit.service import Actor, record
+from siaga112.platform.db import on_commit, on_rollback
 from siaga112.platform.identity.roles import MINISTRY_VERIFIER, REGIONAL_ADMIN
+from siaga112.platform.refusals import N_, Invalid, NotFound
 from siaga112.platform.storage import FileStore
 from siaga112.platform.tenancy.models import Tenant
 
-from .application import EDITABLE, MAX_NOTE, STATUS_TEXT
-from .checklist import Item, Text, checklist
-from .common import (Conflict, Forbidden, Invalid, Missing, NotFound, check_version, find_application, flush,
-                     lock_application, touch, user_id_of)
+from .checklist import Item, Text
+from .common import (Blocked, Missing, check_version, find_application, flush, lock_application, role_refusal, touch,
+                     user_id_of)
 from .models import ANSWERS, OnboardingAnswer, OnboardingApplication, OnboardingEvidence, OnboardingVisit
+from .state import EDITABLE, STATUS_TEXT, clean_note, item_of
+from .visits import open_visit_for_verdicts
 
 MB = 1024 * 1024
 MAX_EVIDENCE_BYTES = 20 * MB
 MAX_FILES_PER_ITEM = 50
-CODE_FORMAT = re.compile(r"^[a-z0-9_]{1,60}$")
 
 
 def storage_namespace(tenant_id: uuid.UUID) -> str:
     return f"onboarding/{tenant_id}"
 
 
-def item_of(application: OnboardingApplication, code: str) -> Item:
-    item = checklist(application.checklist_version).get(code) if CODE_FORMAT.fullmatch(code or "") else None
-    if item is None:
-        raise NotFound(f"The checklist (version {application.checklist_version}) has no item {code!r}.",
-                       code="unknown_item")
-    return item
-
-
-def _not_editable(application: OnboardingApplication) -> Conflict:
+def _not_editable(application: OnboardingApplication) -> Blocked:
     status = STATUS_TEXT[application.status]
-    missing = Missing("status", Text(
+    return Blocked("status", [Missing("status", Text(
         f"Jawaban dan bukti hanya dapat diubah saat permohonan berstatus draf atau perlu perbaikan (sekarang: {status.id}).",
         f"Answers and evidence can change only while the application is a draft or changes were requested "
-        f"(it is {status.en})."), params={"status": application.status, "allowed_from": list(EDITABLE)})
-    return Conflict(missing.text.en, code="status", missing=[missing])
+        f"(it is {status.en})."), params={"status": application.status, "allowed_from": list(EDITABLE)})])
 
 
 def _editable_declared(session: Session, tenant: Tenant, code: str, actor: Actor) -> tuple[OnboardingApplication, Item]:
     application = lock_application(session, tenant, actor)
     item = item_of(application, code)
     if item.computed:
-        missing = Missing("computed", Text(f"{item.title.id} dihitung dari data daerah; tidak dijawab.",
-                                           f"{item.title.en} is computed from the region's data; it is not answered."),
-                          code)
-        raise Conflict(missing.text.en, code="computed", missing=[missing])
+        raise Blocked("computed", [Missing("computed", Text(
+            f"{item.title.id} dihitung dari data daerah; tidak dijawab.",
+            f"{item.title.en} is computed from the region's data; it is not answered."), code)])
     if application.status not in EDITABLE:
         raise _not_editable(application)
     return application, item
@@ -84,15 +77,13 @@ def answer_item(session: Session, tenant: Tenant, code: str, answer: str, note: 
     """Set the region's yes/no (and note) on a declared item. expected_version: the answer's version as read
     (0 when it was unanswered); Stale if it changed."""
     if actor.role != REGIONAL_ADMIN:
-        raise Forbidden("Only the region's regional_admin answers the checklist.", code="role")
+        raise role_refusal(REGIONAL_ADMIN)
     if answer not in ANSWERS:
-        raise Invalid("Answer yes or no.", "answer", "bad_answer")
-    note = (note or "").strip() or None
-    if note and len(note) > MAX_NOTE:
-        raise Invalid(f"Keep the note under {MAX_NOTE} characters.", "note", "note_too_long")
+        raise Invalid(N_("Answer yes or no."), "answer", code="bad_answer")
+    note = clean_note(note)
     application, item = _editable_declared(session, tenant, code, actor)
     found = find_answer(session, application, item.code)
-    check_version(found.version if found else 0, expected_version, "this answer")
+    check_version(found.version if found else 0, expected_version)
     before = answer_snapshot(found)
     if found is None:
         found = OnboardingAnswer(tenant_id=tenant.id, application_id=application.id, item_code=item.code,
@@ -137,7 +128,7 @@ def get_evidence(session: Session, tenant: Tenant, code: str, evidence_id: uuid.
         found = session.scalar(evidence_query(tenant.id, application.id, code, visit_id)
                                .where(OnboardingEvidence.id == evidence_id))
     if found is None:
-        raise NotFound("This item has no such evidence file.", code="unknown_evidence")
+        raise NotFound(N_("This item has no such evidence file."), code="unknown_evidence")
     return found
 
 
@@ -158,53 +149,48 @@ def _check_evidence_target(session: Session, tenant: Tenant, code: str, actor: A
                            adding: bool = True) -> tuple[OnboardingApplication, Item, OnboardingVisit | None]:
     if visit_id is None:
         if actor.role != REGIONAL_ADMIN:
-            raise Forbidden("Only the region's regional_admin attaches evidence.", code="role")
+            raise role_refusal(REGIONAL_ADMIN)
         application, item = _editable_declared(session, tenant, code, actor)
         visit = None
     else:
-        from .visits import open_visit_for_verdicts
-
         if actor.role != MINISTRY_VERIFIER:
-            raise Forbidden("Only a ministry_verifier attaches photos to a visit.", code="role")
+            raise role_refusal(MINISTRY_VERIFIER)
         application = lock_application(session, tenant, actor)
         item = item_of(application, code)
         visit = open_visit_for_verdicts(session, tenant, application, visit_id)
     count = len(session.scalars(evidence_query(tenant.id, application.id, item.code, visit_id)).all())
     if adding and count >= MAX_FILES_PER_ITEM:
-        missing = Missing("too_many_files", Text(f"Paling banyak {MAX_FILES_PER_ITEM} berkas per butir.",
-                                                 f"At most {MAX_FILES_PER_ITEM} files per item."), item.code)
-        raise Conflict(missing.text.en, code="too_many_files", missing=[missing])
+        raise Blocked("too_many_files", [Missing("too_many_files", Text(
+            f"Paling banyak {MAX_FILES_PER_ITEM} berkas per butir.", f"At most {MAX_FILES_PER_ITEM} files per item."),
+            item.code)])
     return application, item, visit
 
 
 def store_evidence(session: Session, tenant: Tenant, code: str, stream: BinaryIO, filename: str | None,
                    actor: Actor, store: FileStore, visit_id: uuid.UUID | None = None) -> OnboardingEvidence:
-    """Check, store and attach a file, and commit. StorageError (TooLarge, UnsupportedContent, EmptyUpload)
-    when the file is refused: nothing is kept. Region evidence (visit_id None) is the regional_admin's while
-    the application is editable; visit photos are a ministry_verifier's while the visit is open."""
+    """Check, store and attach a file. StorageError (TooLarge, UnsupportedContent, EmptyUpload) when the
+    file is refused: nothing is kept; if the transaction does not commit, the stored file is removed
+    again (file and row are kept together or not at all). Region evidence (visit_id None) is the
+    regional_admin's while the application is editable; visit photos are a ministry_verifier's while
+    the visit is open."""
     application, item, visit = _check_evidence_target(session, tenant, code, actor, visit_id)
     stored = store.save(stream, storage_namespace(tenant.id), max_bytes=MAX_EVIDENCE_BYTES)
-    try:
-        evidence = OnboardingEvidence(
-            tenant_id=tenant.id, application_id=application.id, item_code=item.code, visit_id=visit_id,
-            key=stored.key, sha256=stored.sha256, content_type=stored.content_type, size=stored.size,
-            name=display_name(filename, stored.extension), uploaded_by=user_id_of(actor))
-        session.add(evidence)
-        flush(session)
-        record(session, actor, "onboarding.evidence.add", "onboarding_evidence", evidence.id, tenant_id=tenant.id,
-               after=evidence_snapshot(evidence))
-        touch(session, visit if visit is not None else application)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        store.delete(stored.key)
-        raise
+    on_rollback(session, lambda: store.delete(stored.key))
+    evidence = OnboardingEvidence(
+        tenant_id=tenant.id, application_id=application.id, item_code=item.code, visit_id=visit_id,
+        key=stored.key, sha256=stored.sha256, content_type=stored.content_type, size=stored.size,
+        name=display_name(filename, stored.extension), uploaded_by=user_id_of(actor))
+    session.add(evidence)
+    flush(session)
+    record(session, actor, "onboarding.evidence.add", "onboarding_evidence", evidence.id, tenant_id=tenant.id,
+           after=evidence_snapshot(evidence))
+    touch(session, visit if visit is not None else application)
     return evidence
 
 
 def remove_evidence(session: Session, tenant: Tenant, code: str, evidence_id: uuid.UUID, actor: Actor,
-                    visit_id: uuid.UUID | None = None) -> str:
-    """Remove an evidence file's row; returns its key, for the caller to delete once the transaction commits."""
+                    store: FileStore, visit_id: uuid.UUID | None = None) -> None:
+    """Remove an evidence file: its row, and the file once that removal is committed (gone for good)."""
     application, _item, visit = _check_evidence_target(session, tenant, code, actor, visit_id, adding=False)
     evidence = get_evidence(session, tenant, code, evidence_id, visit_id)
     record(session, actor, "onboarding.evidence.remove", "onboarding_evidence", evidence.id, tenant_id=tenant.id,
@@ -212,4 +198,5 @@ def remove_evidence(session: Session, tenant: Tenant, code: str, evidence_id: uu
     session.delete(evidence)
     flush(session)
     touch(session, visit if visit is not None else application)
-    return evidence.key
+    key = evidence.key
+    on_commit(session, lambda: store.delete(key))

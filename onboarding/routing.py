@@ -17,13 +17,15 @@ from sqlalchemy.orm import Session
 
 from siaga112.platform.audit.service import Actor, record
 from siaga112.platform.identity.roles import MINISTRY_VERIFIER
+from siaga112.platform.refusals import N_, Invalid, NotFound
 from siaga112.platform.tenancy.models import Tenant
+from siaga112.tenants.directory.phone import InvalidNumber, parse_number
 
-from .application import MAX_NOTE, STATUS_TEXT
 from .checklist import Text
-from .common import (Conflict, Forbidden, Invalid, Missing, NotFound, check_version, find_application, flush,
-                     follow_tenant_status, lock_application, record_transition, touch, user_id_of)
+from .common import (Blocked, Missing, check_version, find_application, flush, follow_tenant_status, lock_application,
+                     record_transition, role_refusal, touch, unknown_action, user_id_of)
 from .models import TELCOS, OnboardingApplication, RoutingActivation
+from .state import STATUS_TEXT, clean_note
 
 ROUTING_ACTIONS = ("activate", "pass_test_call", "exclude", "include")
 CLOCK_SKEW = timedelta(minutes=5)
@@ -48,7 +50,8 @@ def list_routing(session: Session, tenant: Tenant) -> list[RoutingActivation]:
 
 def get_routing(session: Session, tenant: Tenant, telco: str, lock: bool = False) -> RoutingActivation:
     if telco not in TELCOS:
-        raise NotFound(f"There is no telco {telco!r}; telcos are: {', '.join(TELCOS)}.", code="unknown_telco")
+        raise NotFound(N_("There is no telco “%(telco)s”; the telcos are: %(telcos)s."), code="unknown_telco",
+                       telco=telco, telcos=", ".join(TELCOS))
     application = find_application(session, tenant.id)
     found = None
     if application is not None:
@@ -58,8 +61,8 @@ def get_routing(session: Session, tenant: Tenant, telco: str, lock: bool = False
             query = query.with_for_update(of=RoutingActivation).execution_options(populate_existing=True)
         found = session.scalar(query)
     if found is None:
-        raise NotFound(f"Routing by {TELCOS[telco]} is requested once the application is approved.",
-                       code="not_requested")
+        raise NotFound(N_("Routing by %(telco)s is requested once the application is approved."),
+                       code="not_requested", telco=TELCOS[telco])
     return found
 
 
@@ -83,9 +86,8 @@ def request_routing(session: Session, tenant: Tenant, application: OnboardingApp
                           subject_id=row.id, details={"telco": telco, "telco_name": TELCOS[telco]})
 
 
-def _status_conflict(text: Text, **params) -> Conflict:
-    missing = Missing("routing_status", text, params=params)
-    return Conflict(text.en, code="routing_status", missing=[missing])
+def _status_conflict(text: Text, **params) -> Blocked:
+    return Blocked("routing_status", [Missing("routing_status", text, params=params)])
 
 
 def routing_action(session: Session, tenant: Tenant, telco: str, action: str, actor: Actor, note: str | None = None,
@@ -94,34 +96,32 @@ def routing_action(session: Session, tenant: Tenant, telco: str, action: str, ac
     """activate (requested → active), pass_test_call (active → test_call_passed; from_number required,
     called_at defaults to now), exclude (not required; a note says why) or include (required again).
     Goes live when every required telco has passed."""
-    from siaga112.tenants.directory.phone import InvalidNumber, parse_number
-
     if actor.role != MINISTRY_VERIFIER:
-        raise Forbidden("Only a ministry_verifier tracks telco routing.", code="role")
+        raise role_refusal(MINISTRY_VERIFIER)
     if action not in ROUTING_ACTIONS:
-        raise Invalid(f"action is one of: {', '.join(ROUTING_ACTIONS)}.", "action", "unknown_action")
-    note = (note or "").strip() or None
-    if note and len(note) > MAX_NOTE:
-        raise Invalid(f"Keep the note under {MAX_NOTE} characters.", "note", "note_too_long")
+        raise unknown_action(action, ROUTING_ACTIONS)
+    note = clean_note(note)
     now = datetime.now(timezone.utc)
     e164 = None
     if action == "pass_test_call":
         try:
             e164 = parse_number(from_number or "")
         except InvalidNumber as error:
-            raise Invalid(f"from_number: {error}", "from_number", error.reason) from None
+            # Pages word it as the directory's number fields do, by the code (the parser's reason).
+            raise Invalid(N_("The number the test call was made from is not valid: %(reason)s"), "from_number",
+                          code=error.reason, reason=str(error)) from None
         if called_at is not None:
             if called_at.tzinfo is None:
-                raise Invalid("Give called_at with its offset (e.g. 2026-05-01T10:00:00+07:00).", "called_at",
-                              "naive_time")
+                raise Invalid(N_("Enter the time of the test call with its offset, e.g. 2026-05-01T10:00:00+07:00."),
+                              "called_at", code="naive_time")
             if called_at < EARLIEST:
-                raise Invalid(f"called_at is before {EARLIEST.date()}; give the time of the test call.", "called_at",
-                              "too_early")
+                raise Invalid(N_("The test call cannot be before the year 2000: enter the time it was made."),
+                              "called_at", code="too_early")
             if called_at > now + CLOCK_SKEW:
-                raise Invalid("called_at is in the future; record a test call once it was made.", "called_at",
-                              "future")
+                raise Invalid(N_("The time of the test call is in the future: record a test call once it was made."),
+                              "called_at", code="future")
     if action == "exclude" and not note:
-        raise Invalid("Say in a note why this telco is not required.", "note", "note_required")
+        raise Invalid(N_("Say in a note why this telco is not required."), "note", code="note_required")
     application = lock_application(session, tenant, actor)
     if application.status != "approved":
         status = STATUS_TEXT[application.status]
@@ -129,7 +129,7 @@ def routing_action(session: Session, tenant: Tenant, telco: str, action: str, ac
                                     f"Routing is tracked after approval and before go-live (the application is "
                                     f"{status.en})."), status=application.status)
     row = get_routing(session, tenant, telco, lock=True)
-    check_version(row.version, expected_version, "this routing")
+    check_version(row.version, expected_version)
     before = routing_snapshot(row)
     from_status, transition = row.status, action
     if action == "activate":
@@ -144,7 +144,8 @@ def routing_action(session: Session, tenant: Tenant, telco: str, action: str, ac
                                    routing_status=row.status, allowed_from=["active"])
         at = called_at.astimezone(timezone.utc) if called_at else now
         if row.activated_at and at < row.activated_at - CLOCK_SKEW:
-            raise Invalid("called_at is before the routing was activated.", "called_at", "before_activation")
+            raise Invalid(N_("The test call is before the telco's routing was marked active."), "called_at",
+                          code="before_activation")
         row.status, row.test_call_at, row.test_call_by, row.test_call_from = ("test_call_passed", at,
                                                                              user_id_of(actor), e164)
     else:

@@ -6,11 +6,12 @@ from marshmallow import Schema, fields, validate
 from siaga112.platform.schemas import PrintableText
 from siaga112.platform.storage import MAGIC
 
-from .application import ACTIONS, MAX_NOTE, STATUS_TEXT
+from .application import ACTIONS
 from .checklist import AREAS, KINDS
 from .models import (ANSWERS, APPLICATION_STATUSES, ROUTING_STATUSES, TELCOS, VERDICTS, VISIT_KINDS,
                      VISIT_STATUSES)
 from .routing import ROUTING_ACTIONS
+from .state import MAX_NOTE, STATUS_TEXT
 from .visits import MAX_PLACE, MAX_TEXT, MAX_VERIFIERS, VISIT_ACTIONS
 
 NOTE = {"validate": validate.Length(max=MAX_NOTE), "allow_none": True,

@@ -1,14 +1,18 @@
 """The onboarding pages: the region's checklist, the national pipeline and the ministry's queue.
 
-The same service as the API (service.py); the pages only read, call service.act, commit and redirect.
-Checklist titles, reasons and refusals come from the service in both languages (Text objects), so the
-pages pick the reader's language; the rest of the wording is in the message catalogue.
+The same service as the API (service.py); the pages only read, call the service and redirect (the
+request's unit of work commits). A refusal re-renders the page with why, in the reader's language (the
+refusal's own text, or the `missing` entries of a Blocked), under the refusal's status; a NotFound leaves
+as the 404 page. Checklist titles and reasons come from the service in both languages (Text objects);
+the rest of the wording is in the message catalogue.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, get_flashed_messages, redirect, render_template, request, url_for
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from typing import Callable
+
+from flask import Blueprint, flash, get_flashed_messages, redirect, render_template, request, url_for
+from flask_babel import format_date, format_datetime, format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
@@ -21,17 +25,21 @@ from siaga112.platform.db import request_session
 from siaga112.platform.identity.access import current_access, roles_allowed
 from siaga112.platform.identity.roles import (MINISTRY_VERIFIER, NATIONAL_MONITOR, PLATFORM_ADMIN, PLATFORM_ROLES,
                                               REGIONAL_ADMIN)
+from siaga112.platform.refusals import PAGE_STALE, NotFound, Refusal, Stale
 from siaga112.platform.regions.models import Province, Region
-from siaga112.platform.storage import EmptyUpload, StorageError, TooLarge, UnsupportedContent, file_store
-from siaga112.tenants.directory.forms import SelectChoice
+from siaga112.platform.storage import file_store
+from siaga112.tenants.directory.forms import SelectChoice, phone_message
+from siaga112.tenants.directory.phone import InvalidNumber
 
 from . import service
-from .api import UPLOAD_STATUS, file_response
-from .application import MAX_NOTE, STATUS_TEXT
+from .api import file_response
 from .checklist import AREAS
+from .common import reader_language
 from .models import OnboardingApplication
+from .state import MAX_NOTE, STATUS_TEXT
 
-bp = Blueprint("onboarding_web", __name__, template_folder="templates")
+bp = Blueprint("onboarding_web", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/assets/onboarding")
 
 READERS = (REGIONAL_ADMIN, PLATFORM_ADMIN, MINISTRY_VERIFIER, NATIONAL_MONITOR)
 ACTORS = (REGIONAL_ADMIN, MINISTRY_VERIFIER)
@@ -62,19 +70,6 @@ STAGE_LABELS = {
 }
 
 
-UPLOAD_MESSAGES = {
-    TooLarge: lazy_gettext("The file is larger than 20 MB; upload a smaller one (scan at a lower resolution)."),
-    UnsupportedContent: lazy_gettext("The file is not a PDF, JPEG or PNG (whatever its name says)."),
-    EmptyUpload: lazy_gettext("The file is empty."),
-}
-REFUSALS = {
-    "note_required": lazy_gettext("Say why in a note: the region reads it to know what to do."),
-    "role": lazy_gettext("Your role may not do this."),
-    "stale": lazy_gettext("Someone else changed the application meanwhile; reload the page and try again."),
-    "bad_answer": lazy_gettext("Answer yes or no."),
-}
-
-
 class ActionForm(FlaskForm):
     """One action button: the action's name, and a note where the action needs one."""
 
@@ -100,13 +95,9 @@ class RemoveForm(FlaskForm):
     """Removing an evidence file: the CSRF token is all it carries."""
 
 
-def language() -> str:
-    return str(get_locale() or "id")
-
-
 def status_label(status: str) -> str:
     text = STATUS_TEXT.get(status)
-    return text.get(language()) if text else status
+    return text.get(reader_language()) if text else status
 
 
 def stage_label(stage: str) -> str:
@@ -122,7 +113,7 @@ def file_size(size: int) -> str:
 
 
 def _helpers(**values) -> dict:
-    return {"lang": language(), "status_label": status_label, "stage_label": stage_label, "areas": AREAS,
+    return {"lang": reader_language(), "status_label": status_label, "stage_label": stage_label, "areas": AREAS,
             "format_date": format_date, "format_datetime": format_datetime, "file_size": file_size,
             "messages": get_flashed_messages(), **values}
 
@@ -134,6 +125,8 @@ def _checklist_page(form: ActionForm | None = None, problems: list[str] | None =
     application = service.find_application(session, access.tenant.id)
     if application is None and access.role == REGIONAL_ADMIN:  # the region's first visit opens its draft
         service.open_application(session, access.tenant, access.actor())
+        # A deliberate early commit: the page may answer 4xx (re-rendered after a refusal, when the unit of
+        # work keeps nothing), and the draft it shows must exist all the same.
         session.commit()
         application = service.find_application(session, access.tenant.id)
     view = None
@@ -169,23 +162,30 @@ def act(tenant):
     name = form.action.data
     try:
         service.act(session, access.tenant, name, form.note.data, access.actor())
-    except service.OnboardingError as error:
-        session.rollback()
-        return _checklist_page(form, _refusal(error), error.status if error.status != 404 else 422)
-    session.commit()
+    except Refusal as refusal:
+        return refused(refusal, lambda problems, status: _checklist_page(form, problems, status))
     flash(str(DONE.get(name, _("Done."))))
     return redirect(url_for(".checklist", tenant=tenant))
 
 
-def _refusal(error: service.OnboardingError) -> list[str]:
-    """A service refusal in the reader's language: the listed missing items, or a sentence for the code."""
-    if error.missing:
-        return [missing.text.get(language()) for missing in error.missing]
-    if error.code == "note_too_long":
-        return [_("Keep the note under %(count)s characters.", count=MAX_NOTE)]
-    if error.code in REFUSALS:
-        return [str(REFUSALS[error.code])]
-    return [_("This action is not possible now.")]
+def refusal_texts(refusal: Refusal) -> list[str]:
+    """Why, in the reader's language: what is missing (a Blocked, one line each), or the refusal's sentence."""
+    if isinstance(refusal, service.Blocked):
+        return refusal.texts()
+    if isinstance(refusal, Stale):  # the page shows the current version again
+        return [_(PAGE_STALE)]
+    if refusal.field == "from_number":  # a test call's number, worded as the directory words its numbers
+        return [str(phone_message(InvalidNumber(refusal.english(), refusal.code or "")))]
+    return [refusal.text()]
+
+
+def refused(refusal: Refusal, page: Callable[[list[str], int], object]):
+    """A refusal on a page: the request's work undone, then `page(problems, status)` saying why under the
+    refusal's status. A NotFound (no such item, visit, file or telco) leaves as the 404 page."""
+    request_session().rollback()
+    if isinstance(refusal, NotFound):
+        raise refusal
+    return page(refusal_texts(refusal), refusal.status)
 
 
 def _form_problems(form: FlaskForm) -> list[str]:
@@ -194,17 +194,9 @@ def _form_problems(form: FlaskForm) -> list[str]:
     return [str(message) for messages in form.errors.values() for message in messages]
 
 
-def upload_refusal(error: StorageError) -> tuple[list[str], int]:
-    """Why an upload was refused, in the reader's language, and its status (413 too large, 415 not PDF/JPEG/PNG)."""
-    return [str(UPLOAD_MESSAGES.get(type(error), error))], UPLOAD_STATUS.get(type(error), 422)
-
-
-def _refused(error: service.OnboardingError):
-    """The checklist again with why the item's change was refused (404 for an item that does not exist)."""
-    request_session().rollback()
-    if error.status == 404:
-        abort(404)
-    return _checklist_page(problems=_refusal(error), status=error.status)
+def _refused(refusal: Refusal):
+    """The checklist again with why the item's change (or upload: 413, 415, 422) was refused."""
+    return refused(refusal, lambda problems, status: _checklist_page(problems=problems, status=status))
 
 
 def _back_to(tenant: str, code: str):
@@ -222,9 +214,8 @@ def answer(tenant, code):
     access, session = current_access(), request_session()
     try:
         service.answer_item(session, access.tenant, code, form.answer.data, form.note.data, access.actor())
-    except service.OnboardingError as error:
-        return _refused(error)
-    session.commit()
+    except Refusal as refusal:
+        return _refused(refusal)
     flash(_("The answer was saved."))
     return _back_to(tenant, code)
 
@@ -239,12 +230,8 @@ def upload_evidence(tenant, code):
     try:  # store_evidence commits (file and row together) or keeps nothing
         evidence = service.store_evidence(session, access.tenant, code, upload.stream, upload.filename,
                                           access.actor(), file_store())
-    except StorageError as error:
-        session.rollback()
-        problems, status = upload_refusal(error)
-        return _checklist_page(problems=problems, status=status)
-    except service.OnboardingError as error:
-        return _refused(error)
+    except Refusal as refusal:
+        return _refused(refusal)
     flash(_("%(name)s was attached.", name=evidence.name))
     return _back_to(tenant, code)
 
@@ -252,11 +239,7 @@ def upload_evidence(tenant, code):
 @bp.get("/tenants/<tenant>/onboarding/items/<code>/evidence/<uuid:evidence_id>")
 @roles_allowed(*READERS)
 def evidence_file(tenant, code, evidence_id):
-    try:
-        evidence = service.get_evidence(request_session(), current_access().tenant, code, evidence_id)
-    except service.OnboardingError:
-        abort(404)
-    return file_response(evidence)
+    return file_response(service.get_evidence(request_session(), current_access().tenant, code, evidence_id))
 
 
 @bp.post("/tenants/<tenant>/onboarding/items/<code>/evidence/<uuid:evidence_id>/remove")
@@ -266,12 +249,10 @@ def remove_evidence(tenant, code, evidence_id):
     if not form.validate_on_submit():
         return _checklist_page(problems=_form_problems(form), status=422)
     access, session = current_access(), request_session()
-    try:
-        key = service.remove_evidence(session, access.tenant, code, evidence_id, access.actor())
-    except service.OnboardingError as error:
-        return _refused(error)
-    session.commit()
-    file_store().delete(key)  # only once the row is gone for good
+    try:  # remove_evidence commits, then deletes the file
+        service.remove_evidence(session, access.tenant, code, evidence_id, access.actor(), file_store())
+    except Refusal as refusal:
+        return _refused(refusal)
     flash(_("The file was removed."))
     return _back_to(tenant, code)
 

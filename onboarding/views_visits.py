@@ -2,10 +2,11 @@
 and of telco routing after approval.
 
 Routes on views.bp. The same service as api_visits.py: a page reads; a form posts, the service decides, the
-page commits (store_evidence commits itself), flashes what was done and redirects (POST-redirect-GET). A
-refusal re-renders the page with why, in the reader's language, under the refusal's HTTP status; a visit,
-item, file or telco that does not exist is a 404. Readers: the region's admin and the platform roles;
-only a ministry verifier records anything (the service enforces it; the routes and the pages agree).
+request's unit of work commits, the page flashes what was done and redirects
+(POST-redirect-GET). A refusal re-renders the page with why, in the reader's language, under the refusal's
+HTTP status (views.refused); a visit, item, file or telco that does not exist is a 404. Readers: the region's
+admin and the platform roles; only a ministry verifier records anything (the service enforces it; the routes
+and the pages agree).
 """
 
 from __future__ import annotations
@@ -28,17 +29,19 @@ from siaga112.platform.db import request_session
 from siaga112.platform.identity.access import current_access, roles_allowed
 from siaga112.platform.identity.models import User
 from siaga112.platform.identity.roles import MINISTRY_VERIFIER
-from siaga112.platform.storage import StorageError, file_store
-from siaga112.tenants.directory.forms import SelectChoice, phone_message
-from siaga112.tenants.directory.phone import InvalidNumber, national_format
+from siaga112.platform.refusals import Refusal
+from siaga112.platform.storage import file_store
+from siaga112.tenants.directory.forms import SelectChoice
+from siaga112.tenants.directory.phone import national_format
 
 from . import service
 from .api import file_response
-from .application import MAX_NOTE
 from .checklist import AREAS
+from .common import reader_language
 from .models import TELCOS, VERDICTS, VISIT_KINDS
-from .views import READERS, _helpers, _refusal, bp, language, upload_refusal
-from .visits import MAX_PLACE, MAX_TEXT, MAX_VERIFIERS
+from .state import MAX_NOTE
+from .views import READERS, _helpers, bp, refused
+from .visits import MAX_PLACE, MAX_TEXT
 
 VERIFIERS = (MINISTRY_VERIFIER,)
 
@@ -95,23 +98,6 @@ FIELD_PROBLEMS = {
     "file": lazy_gettext("Choose a file to upload."),
     "from_number": lazy_gettext("Enter the number the test call was made from."),
     "called_at": lazy_gettext("Enter the time of the test call as a date and a time."),
-}
-# A service refusal without a `missing` list, by its code (those with one speak for themselves).
-REFUSALS = {
-    "bad_date": lazy_gettext("Choose a date of the visit from the year 2000 to 2099."),
-    "bad_place": FIELD_PROBLEMS["place"],
-    "bad_kind": FIELD_PROBLEMS["kind"],
-    "bad_verdict": FIELD_PROBLEMS["verdict"],
-    "no_verifiers": lazy_gettext("Choose the verifiers of the visit."),
-    "not_verifier": FIELD_PROBLEMS["verifier_ids"],
-    "too_many_verifiers": lazy_gettext("At most %(count)s verifiers on one visit.", count=MAX_VERIFIERS),
-    "findings_required": lazy_gettext("A monitoring visit is completed with its findings: write them down first."),
-    "note_required": lazy_gettext("Say in a note why this telco is not required."),
-    "too_early": lazy_gettext("The test call cannot be before the year 2000: enter the time it was made."),
-    "future": lazy_gettext("The time of the test call is in the future: record a test call once it was made."),
-    "before_activation": lazy_gettext("The test call is before the telco's routing was marked active."),
-    "naive_time": FIELD_PROBLEMS["called_at"],
-    "stale": lazy_gettext("Someone else changed this meanwhile; reload the page and try again."),
 }
 
 
@@ -170,21 +156,6 @@ def _form_problems(form: FlaskForm) -> list[str]:
     return problems
 
 
-def _why(error: service.OnboardingError, item_title: str | None = None) -> list[str]:
-    """A service refusal in the reader's language."""
-    if error.missing:
-        return [missing.text.get(language()) for missing in error.missing]
-    if error.code == "mandatory_not_applicable" and item_title:
-        return [_("%(item)s is mandatory: it passes or fails; it cannot be not applicable.", item=item_title)]
-    if error.field == "from_number":
-        return [str(phone_message(InvalidNumber(str(error), error.code or "")))]
-    if error.code in ("required", "too_long") and error.field in FIELD_PROBLEMS:
-        return [str(FIELD_PROBLEMS[error.field])]
-    if error.code in REFUSALS:
-        return [str(REFUSALS[error.code])]
-    return _refusal(error)
-
-
 def _names(session, user_ids) -> dict:
     ids = {user_id for user_id in user_ids if user_id}
     if not ids:
@@ -238,25 +209,15 @@ def schedule_visit(tenant):
               "note": form.note.data, "verifier_ids": [uuid.UUID(value) for value in form.verifier_ids.data]}
     try:
         visit = service.schedule_visit(session, access.tenant, fields, access.actor())
-    except service.OnboardingError as error:
-        session.rollback()
-        return _visits_page(form, _why(error), error.status)
-    session.commit()
+    except Refusal as refusal:
+        return refused(refusal, lambda problems, status: _visits_page(form, problems, status))
     flash(_("The visit was scheduled."))
     return redirect(url_for(".visit", tenant=tenant, visit_id=visit.id))
 
 
-def _report_or_404(visit_id: uuid.UUID) -> service.VisitReport:
-    access = current_access()
-    try:
-        return service.visit_report(request_session(), access.tenant, visit_id)
-    except service.NotFound:
-        abort(404)
-
-
 def _visit_page(visit_id: uuid.UUID, problems: list[str] | None = None, status: int = 200,
                 change: ChangeVisitForm | None = None):
-    report = _report_or_404(visit_id)
+    report = service.visit_report(request_session(), current_access().tenant, visit_id)
     visit = report.visit
     groups = [(area, [state for state in report.items if state.item.area == area]) for area in AREAS]
     mandatory = [state for state in report.items if state.item.mandatory]
@@ -268,11 +229,8 @@ def _visit_page(visit_id: uuid.UUID, problems: list[str] | None = None, status: 
         judged=sum(1 for state in mandatory if state.verdict), mandatory_total=len(mandatory))), status
 
 
-def _visit_refused(visit_id: uuid.UUID, error: service.OnboardingError, item_title: str | None = None):
-    request_session().rollback()
-    if error.status == 404:
-        abort(404)
-    return _visit_page(visit_id, _why(error, item_title), error.status)
+def _visit_refused(visit_id: uuid.UUID, refusal: Refusal, change: ChangeVisitForm | None = None):
+    return refused(refusal, lambda problems, status: _visit_page(visit_id, problems, status, change=change))
 
 
 @bp.get("/tenants/<tenant>/onboarding/visits/<uuid:visit_id>")
@@ -291,12 +249,8 @@ def change_visit(tenant, visit_id):
     try:
         service.update_visit(session, access.tenant, visit_id,
                              {"scheduled_for": form.scheduled_for.data, "place": form.place.data}, access.actor())
-    except service.OnboardingError as error:
-        session.rollback()
-        if error.status == 404:
-            abort(404)
-        return _visit_page(visit_id, _why(error), error.status, change=form)
-    session.commit()
+    except Refusal as refusal:
+        return _visit_refused(visit_id, refusal, change=form)
     flash(_("The visit was changed."))
     return redirect(url_for(".visit", tenant=tenant, visit_id=visit_id))
 
@@ -304,7 +258,7 @@ def change_visit(tenant, visit_id):
 def _item_title(code: str) -> str | None:
     application = service.find_application(request_session(), current_access().tenant.id)
     try:
-        return service.item_of(application, code).title.get(language()) if application else None
+        return service.item_of(application, code).title.get(reader_language()) if application else None
     except service.NotFound:
         return None
 
@@ -320,9 +274,8 @@ def record_verdict(tenant, visit_id, code):
     try:
         service.record_verdict(session, access.tenant, visit_id, code, form.verdict.data, form.note.data,
                                access.actor())
-    except service.OnboardingError as error:
-        return _visit_refused(visit_id, error, title)
-    session.commit()
+    except Refusal as refusal:
+        return _visit_refused(visit_id, refusal)
     flash(_("The verdict on %(item)s was saved.", item=title))
     return redirect(url_for(".visit", tenant=tenant, visit_id=visit_id, _anchor=f"item-{code}"))
 
@@ -337,11 +290,8 @@ def upload_photo(tenant, visit_id, code):
     try:  # store_evidence commits (file and row together) or keeps nothing
         photo = service.store_evidence(session, access.tenant, code, upload.stream, upload.filename, access.actor(),
                                        file_store(), visit_id=visit_id)
-    except StorageError as error:
-        session.rollback()
-        return _visit_page(visit_id, *upload_refusal(error))
-    except service.OnboardingError as error:
-        return _visit_refused(visit_id, error)
+    except Refusal as refusal:
+        return _visit_refused(visit_id, refusal)
     flash(_("%(name)s was attached.", name=photo.name))
     return redirect(url_for(".visit", tenant=tenant, visit_id=visit_id, _anchor=f"item-{code}"))
 
@@ -349,11 +299,7 @@ def upload_photo(tenant, visit_id, code):
 @bp.get("/tenants/<tenant>/onboarding/visits/<uuid:visit_id>/verdicts/<code>/photos/<uuid:evidence_id>")
 @roles_allowed(*READERS)
 def visit_photo(tenant, visit_id, code, evidence_id):
-    try:
-        photo = service.get_evidence(request_session(), current_access().tenant, code, evidence_id, visit_id)
-    except service.OnboardingError:
-        abort(404)
-    return file_response(photo)
+    return file_response(service.get_evidence(request_session(), current_access().tenant, code, evidence_id, visit_id))
 
 
 @bp.post("/tenants/<tenant>/onboarding/visits/<uuid:visit_id>/actions")
@@ -369,9 +315,8 @@ def visit_act(tenant, visit_id):
         service.visit_action(session, access.tenant, visit_id, name, access.actor(), note=form.note.data,
                              findings=form.findings.data if form.findings.raw_data else None,
                              recommendations=form.recommendations.data if form.recommendations.raw_data else None)
-    except service.OnboardingError as error:
-        return _visit_refused(visit_id, error)
-    session.commit()
+    except Refusal as refusal:
+        return _visit_refused(visit_id, refusal)
     flash(str(VISIT_DONE[name]))
     return redirect(url_for(".visit", tenant=tenant, visit_id=visit_id))
 
@@ -379,8 +324,8 @@ def visit_act(tenant, visit_id):
 @bp.get("/tenants/<tenant>/onboarding/visits/<uuid:visit_id>/report")
 @roles_allowed(*READERS)
 def visit_report(tenant, visit_id):
-    report = _report_or_404(visit_id)
     session = request_session()
+    report = service.visit_report(session, current_access().tenant, visit_id)
     mandatory = [state for state in report.items if state.item.mandatory]
     return render_template("onboarding/visit_report.html", **_labels(
         tenant=report.tenant, report=report, visit=report.visit,
@@ -429,13 +374,9 @@ def routing_act(tenant, telco):
     try:
         row = service.routing_action(session, access.tenant, telco, name, access.actor(), note=form.note.data,
                                      from_number=form.from_number.data, called_at=called_at)
-    except service.OnboardingError as error:
-        session.rollback()
-        if error.status == 404:
-            abort(404)
-        return _routing_page(_why(error), error.status, form, telco)
+    except Refusal as refusal:
+        return refused(refusal, lambda problems, status: _routing_page(problems, status, form, telco))
     live = service.find_application(session, access.tenant.id).status == "live"
-    session.commit()
     flash(str(ROUTING_DONE[name]) % {"telco": row.telco_name})
     if live:
         flash(_("112 is live in %(region)s.", region=access.tenant.name))

@@ -15,28 +15,43 @@ from datetime import date, datetime, timezone
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from flask_babel import gettext
+
 from siaga112.platform.audit.service import Actor, record
 from siaga112.platform.identity.models import PlatformRole, User
 from siaga112.platform.identity.roles import MINISTRY_VERIFIER
+from siaga112.platform.refusals import N_, Invalid, NotFound
 from siaga112.platform.tenancy.models import Tenant
 
-from .application import MAX_NOTE, STATUS_TEXT, ItemState, item_states
 from .checklist import Text, checklist
-from .common import (Conflict, Forbidden, Invalid, Missing, NotFound, check_version, find_application, flush,
-                     lock_application, record_transition, touch, user_id_of)
+from .common import (Blocked, Missing, check_version, find_application, flush, lock_application, reader_language,
+                     record_transition, role_refusal, touch, unknown_action, user_id_of)
 from .models import (VERDICTS, VISIT_KINDS, OnboardingApplication, OnboardingEvidence, OnboardingVerdict,
                      OnboardingVisit, OnboardingVisitVerifier)
+from .state import STATUS_TEXT, ItemState, clean_note, item_of, item_states
 
 FIRST_DATE, LAST_DATE = date(2000, 1, 1), date(2099, 12, 31)
 MAX_PLACE = 300
 MAX_TEXT = 20000
 MAX_VERIFIERS = 20
 VISIT_FIELDS = ("scheduled_for", "place", "note", "findings", "recommendations")
+BAD_PLACE = N_("Say where the visit takes place (at most %(count)s characters).")
+
+
+class ItemInvalid(Invalid):
+    """422 about a checklist item, named by its title: in English for the API, in the reader's language on a page."""
+
+    def __init__(self, template: str, field: str, title: Text, *, code: str):
+        self.title = title
+        super().__init__(template, field, code=code, item=title.en)
+
+    def text(self) -> str:
+        return gettext(self.template, **(self.params | {"item": self.title.get(reader_language())}))
 
 
 def _only_verifiers(actor: Actor) -> None:
     if actor.role != MINISTRY_VERIFIER:
-        raise Forbidden("Only a ministry_verifier schedules and records visits.", code="role")
+        raise role_refusal(MINISTRY_VERIFIER)
 
 
 def visits_query(tenant_id: uuid.UUID, kind: str | None = None):
@@ -52,7 +67,7 @@ def get_visit(session: Session, tenant: Tenant, visit_id: uuid.UUID, lock: bool 
         query = query.with_for_update(of=OnboardingVisit).execution_options(populate_existing=True)
     visit = session.scalar(query)
     if visit is None:
-        raise NotFound("This region has no such visit.", code="unknown_visit")
+        raise NotFound(N_("This region has no such visit."), code="unknown_visit")
     return visit
 
 
@@ -75,18 +90,22 @@ def _check_fields(values: dict) -> dict:
     if "scheduled_for" in values:
         day = values["scheduled_for"]
         if not isinstance(day, date) or not FIRST_DATE <= day <= LAST_DATE:
-            raise Invalid(f"Use a date from {FIRST_DATE} to {LAST_DATE}.", "scheduled_for", "bad_date")
+            raise Invalid(N_("Choose a date of the visit from the year 2000 to 2099."), "scheduled_for",
+                          code="bad_date")
         checked["scheduled_for"] = day
     if "place" in values:
         place = (values["place"] or "").strip()
         if not place or len(place) > MAX_PLACE:
-            raise Invalid(f"Say where the visit takes place (at most {MAX_PLACE} characters).", "place", "bad_place")
+            raise Invalid(BAD_PLACE, "place", code="bad_place", count=MAX_PLACE)
         checked["place"] = place
-    for name, limit in (("note", MAX_NOTE), ("findings", MAX_TEXT), ("recommendations", MAX_TEXT)):
+    if "note" in values:
+        checked["note"] = clean_note(values["note"])
+    for name in ("findings", "recommendations"):
         if name in values:
             text = (values[name] or "").strip() or None
-            if text and len(text) > limit:
-                raise Invalid(f"Keep {name} under {limit} characters.", name, "too_long")
+            if text and len(text) > MAX_TEXT:
+                raise Invalid(N_("Keep the findings and the recommendations under %(count)s characters each."), name,
+                              code="too_long", count=MAX_TEXT)
             checked[name] = text
     return checked
 
@@ -103,15 +122,17 @@ def _check_verifiers(session: Session, user_ids, actor: Actor) -> list[uuid.UUID
     if not ids:
         own = user_id_of(actor)
         if own is None:
-            raise Invalid("Name the verifiers of the visit.", "verifier_ids", "no_verifiers")
+            raise Invalid(N_("Choose the verifiers of the visit."), "verifier_ids", code="no_verifiers")
         ids = [own]
     if len(ids) > MAX_VERIFIERS:
-        raise Invalid(f"At most {MAX_VERIFIERS} verifiers on one visit.", "verifier_ids", "too_many_verifiers")
+        raise Invalid(N_("At most %(count)s verifiers on one visit."), "verifier_ids", code="too_many_verifiers",
+                      count=MAX_VERIFIERS)
     found = set(session.scalars(select(PlatformRole.user_id).join(User, User.id == PlatformRole.user_id).where(
         PlatformRole.user_id.in_(ids), PlatformRole.role == MINISTRY_VERIFIER, User.active.is_(True))))
     unknown = [str(user_id) for user_id in ids if user_id not in found]
     if unknown:
-        raise Invalid(f"Not an active ministry verifier: {', '.join(unknown)}.", "verifier_ids", "not_verifier")
+        raise Invalid(N_("Choose verifiers from the list of active ministry verifiers (not: %(ids)s)."),
+                      "verifier_ids", code="not_verifier", ids=", ".join(unknown))
     return ids
 
 
@@ -129,12 +150,11 @@ def visit_details(session: Session, visit: OnboardingVisit) -> dict:
             "place": visit.place, "verifier_ids": sorted(str(user.id) for user in verifiers_of(session, visit))}
 
 
-def _status_conflict(application: OnboardingApplication, what: Text, allowed: tuple[str, ...]) -> Conflict:
+def _status_conflict(application: OnboardingApplication, what: Text, allowed: tuple[str, ...]) -> Blocked:
     status = STATUS_TEXT[application.status]
-    missing = Missing("status", Text(f"{what.id} (status permohonan: {status.id}).",
-                                     f"{what.en} (the application is {status.en})."),
-                      params={"status": application.status, "allowed_from": list(allowed)})
-    return Conflict(missing.text.en, code="status", missing=[missing])
+    return Blocked("status", [Missing("status", Text(f"{what.id} (status permohonan: {status.id}).",
+                                                     f"{what.en} (the application is {status.en})."),
+                                      params={"status": application.status, "allowed_from": list(allowed)})])
 
 
 def schedule_visit(session: Session, tenant: Tenant, fields: dict, actor: Actor) -> OnboardingVisit:
@@ -146,10 +166,11 @@ def schedule_visit(session: Session, tenant: Tenant, fields: dict, actor: Actor)
     _only_verifiers(actor)
     kind = fields.get("kind") or "verification"
     if kind not in VISIT_KINDS:
-        raise Invalid(f"kind is one of: {', '.join(VISIT_KINDS)}.", "kind", "bad_kind")
-    for name in ("scheduled_for", "place"):
-        if fields.get(name) in (None, ""):
-            raise Invalid(f"{name} is required.", name, "required")
+        raise Invalid(N_("Choose a verification or a monitoring visit."), "kind", code="bad_kind")
+    if fields.get("scheduled_for") in (None, ""):
+        raise Invalid(N_("Enter the date of the visit."), "scheduled_for", code="required")
+    if fields.get("place") in (None, ""):
+        raise Invalid(BAD_PLACE, "place", code="required", count=MAX_PLACE)
     values = _check_fields({name: fields.get(name) for name in ("scheduled_for", "place", "note")})
     verifier_ids = _check_verifiers(session, fields.get("verifier_ids"), actor)
     application = lock_application(session, tenant, actor)
@@ -182,12 +203,11 @@ def _open_visit(session: Session, tenant: Tenant, visit_id: uuid.UUID, actor: Ac
     _only_verifiers(actor)
     application = lock_application(session, tenant, actor)
     visit = get_visit(session, tenant, visit_id, lock=True)
-    check_version(visit.version, expected_version, "this visit")
+    check_version(visit.version, expected_version)
     if visit.status != "scheduled":
-        missing = Missing("visit_status", Text(f"Kunjungan ini sudah {visit.status}; tidak dapat diubah lagi.",
-                                               f"This visit is {visit.status}; it cannot change any more."),
-                          params={"visit_status": visit.status})
-        raise Conflict(missing.text.en, code="visit_status", missing=[missing])
+        raise Blocked("visit_status", [Missing("visit_status", Text(
+            f"Kunjungan ini sudah {visit.status}; tidak dapat diubah lagi.",
+            f"This visit is {visit.status}; it cannot change any more."), params={"visit_status": visit.status})])
     return application, visit
 
 
@@ -214,11 +234,10 @@ def open_visit_for_verdicts(session: Session, tenant: Tenant, application: Onboa
     """The scheduled verification visit that verdicts and photos may be recorded on (locked)."""
     visit = get_visit(session, tenant, visit_id, lock=True)
     if visit.kind != "verification" or visit.status != "scheduled":
-        missing = Missing("visit_status", Text("Penilaian dan foto dicatat pada kunjungan verifikasi yang masih terjadwal.",
-                                               "Verdicts and photos are recorded on a verification visit that is "
-                                               "still scheduled."),
-                          params={"visit_status": visit.status, "kind": visit.kind})
-        raise Conflict(missing.text.en, code="visit_status", missing=[missing])
+        raise Blocked("visit_status", [Missing("visit_status", Text(
+            "Penilaian dan foto dicatat pada kunjungan verifikasi yang masih terjadwal.",
+            "Verdicts and photos are recorded on a verification visit that is still scheduled."),
+            params={"visit_status": visit.status, "kind": visit.kind})])
     return visit
 
 
@@ -237,22 +256,18 @@ def record_verdict(session: Session, tenant: Tenant, visit_id: uuid.UUID, code: 
                    note: str | None, actor: Actor, expected_version: int | None = None) -> OnboardingVerdict:
     """The verifier's verdict (pass | fail | not_applicable, with a note) on one item of a scheduled
     verification visit. expected_version: the verdict's version as read (0 when there was none)."""
-    from .items import item_of
-
     _only_verifiers(actor)
     if verdict not in VERDICTS:
-        raise Invalid(f"verdict is one of: {', '.join(VERDICTS)}.", "verdict", "bad_verdict")
-    note = (note or "").strip() or None
-    if note and len(note) > MAX_NOTE:
-        raise Invalid(f"Keep the note under {MAX_NOTE} characters.", "note", "note_too_long")
+        raise Invalid(N_("Choose pass, fail or not applicable."), "verdict", code="bad_verdict")
+    note = clean_note(note)
     application = lock_application(session, tenant, actor)
     item = item_of(application, code)
     visit = open_visit_for_verdicts(session, tenant, application, visit_id)
     if verdict == "not_applicable" and item.mandatory:
-        raise Invalid(f"{item.title.en} is mandatory: it passes or fails, it cannot be not applicable.", "verdict",
-                      "mandatory_not_applicable")
+        raise ItemInvalid(N_("%(item)s is mandatory: it passes or fails; it cannot be not applicable."), "verdict",
+                          item.title, code="mandatory_not_applicable")
     found = find_verdict(session, visit, item.code)
-    check_version(found.version if found else 0, expected_version, "this verdict")
+    check_version(found.version if found else 0, expected_version)
     before = {"verdict": found.verdict, "note": found.note} if found else None
     if found is None:
         found = OnboardingVerdict(tenant_id=tenant.id, visit_id=visit.id, item_code=item.code, verdict=verdict,
@@ -281,7 +296,7 @@ def visit_action(session: Session, tenant: Tenant, visit_id: uuid.UUID, action: 
     monitoring visit needs its findings (given here or earlier). cancel: a verification visit returns the
     application to in_review."""
     if action not in VISIT_ACTIONS:
-        raise Invalid(f"action is one of: {', '.join(VISIT_ACTIONS)}.", "action", "unknown_action")
+        raise unknown_action(action, VISIT_ACTIONS)
     application, visit = _open_visit(session, tenant, visit_id, actor, expected_version)
     values = _check_fields({name: value for name, value in
                             (("note", note), ("findings", findings), ("recommendations", recommendations))
@@ -298,10 +313,10 @@ def visit_action(session: Session, tenant: Tenant, visit_id: uuid.UUID, action: 
                            item.code)
                    for item in checklist(application.checklist_version).mandatory if item.code not in verdicts]
         if missing:
-            raise Conflict(f"Record a verdict on every mandatory item first ({len(missing)} missing).",
-                           code="guard", missing=missing)
+            raise Blocked("guard", missing, f"Record a verdict on every mandatory item first ({len(missing)} missing).")
     elif not visit.findings:
-        raise Invalid("A monitoring visit is completed with its findings.", "findings", "findings_required")
+        raise Invalid(N_("A monitoring visit is completed with its findings: write them down first."), "findings",
+                      code="findings_required")
     visit.status = "completed"
     visit.completed_at = datetime.now(timezone.utc)
     visit.completed_by = user_id_of(actor)

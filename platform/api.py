@@ -10,10 +10,10 @@ and `blp.check_version`.
 from __future__ import annotations
 
 import http
-from typing import Any, Callable, Mapping, NoReturn
+from typing import Any, Callable, Mapping
 
-from flask import Flask
-from flask_smorest import Api, Blueprint, Page, abort
+from flask import Flask, request
+from flask_smorest import Api, Blueprint, Page
 from flask_smorest.utils import prepare_response
 from marshmallow import Schema, fields
 from sqlalchemy import func, select
@@ -21,6 +21,7 @@ from sqlalchemy.sql import Select
 
 from .db import request_session
 from .errors import PROBLEM_JSON, handle_http_exception
+from .refusals import STALE, Stale
 
 API_PREFIX = "/api/v1"
 
@@ -34,6 +35,7 @@ class ProblemSchema(Schema):
     detail = fields.String(metadata={"description": "What went wrong and what to do about it"})
     instance = fields.String(metadata={"description": "The path of the request"})
     request_id = fields.String(metadata={"description": "Quote this when reporting a problem"})
+    code = fields.String(metadata={"description": "For a refusal: a stable name of its reason, to branch on"})
     errors = fields.List(fields.Dict(), metadata={"description": "For invalid input: [{field, message}]"})
 
 
@@ -72,16 +74,6 @@ class SelectPage(Page):
     def item_count(self):
         counting = select(func.count()).select_from(self.collection.order_by(None).subquery())
         return request_session().scalar(counting)
-
-
-def refuse(error: Exception, location: str = "json") -> NoReturn:
-    """The problem response for a service's refusal: its `status` (422 unless it says otherwise); a 422
-    names the input at fault (`field`, under `location`) so a client knows what to change."""
-    status = getattr(error, "status", 422)
-    field = getattr(error, "field", None)
-    if status == 422 and field:
-        abort(422, message=str(error), errors={location: {field: [str(error)]}})
-    abort(status, message=str(error))
 
 
 PAGINATION_METADATA = {
@@ -140,6 +132,15 @@ class ApiBlueprint(Blueprint):
         """`row`, once the request's If-Match names its current version (428 without one, 412 if stale)."""
         self.check_etag(version_etag(row))
         return row
+
+    def if_match_given(self, etag_data) -> bool:
+        """For a POST, where If-Match is optional: False without one, True when it names `etag_data`,
+        and a Stale refusal (412) when it names something else."""
+        if not request.if_match:
+            return False
+        if not request.if_match.contains(self._generate_etag(etag_data)):
+            raise Stale(STALE, code="stale")
+        return True
 
     def _document_pagination_metadata(self, spec, resp_doc):
         resp_doc.setdefault("headers", {})[self.PAGINATION_HEADER_NAME] = {

@@ -10,23 +10,28 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import health
 from .api import init_api
+from .request_guard import init_request_guard
 from .config import Settings
 from .db import Database, UnitOfWorkFlask, database_urls, init_database
 from .embedded import EmbeddedRedis
 from .errors import init_errors
 from .refusals import init_refusals
+from .identity.in_force import init_in_force
 from .identity.oauth import init_oauth
+from .dependencies import redis_breaker
 from .jobs.outbox import relay_after_commit
 from .jobs.queues import redis_connection
 from .logs import configure_logging, init_request_ids
 from .audit import api as audit_api
 from .identity import api as members_api
 from .identity import views as identity_views
+from .identity import views_invitations  # noqa: F401  (its routes are on identity_views.bp)
 from .regions import api as regions_api
 from .regions import views as regions_views
 from .tenancy import api as tenants_api
 from .secrets import stored_secret
 from .security import init_security
+from .headers import init_headers
 from .web import init_web
 
 HERE = Path(__file__).parent
@@ -40,6 +45,7 @@ MODEL_MODULES = (
     "siaga112.platform.identity.oauth_models",
     "siaga112.platform.audit.models",
     "siaga112.platform.mail",
+    "siaga112.platform.sessions",
     "siaga112.tenants.directory.models",
     "siaga112.tenants.categories.models",
     "siaga112.tenants.roster.models",
@@ -84,7 +90,6 @@ def create_app(env: Mapping[str, str] | None = None) -> UnitOfWorkFlask:
     app.config.update(
         SECRET_KEY=stored_secret(settings.data_dir, "flask-secret-key", settings.secret_key),
         SIAGA_REDIS_URL=redis_url,
-        MAX_CONTENT_LENGTH=25 * 1024 * 1024,
     )
     if settings.trusted_proxies:
         # Only behind a proxy that sets them: otherwise anyone could claim https or another client address.
@@ -96,13 +101,16 @@ def create_app(env: Mapping[str, str] | None = None) -> UnitOfWorkFlask:
 
     database = Database(database_urls(settings).runtime)
     init_database(app, database)
-    relay_after_commit(database, lambda: redis_connection(redis_url))
+    relay_after_commit(database, lambda: redis_connection(redis_url), redis_breaker(redis_url))
     init_request_ids(app)
+    init_request_guard(app)
     init_errors(app)
     init_refusals(app)
     init_web(app, context_translation_folders())
     init_security(app)
+    init_headers(app)
     init_oauth(app)
+    init_in_force(app, database, redis_url)
 
     api = init_api(app)
     for blueprint in (regions_api.blp, tenants_api.blp, members_api.blp, audit_api.blp):

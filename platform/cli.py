@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from .config import ConfigError, Settings
+from .config import ConfigError, Settings, record_public_url
 from .logs import configure_logging
 
 
@@ -107,37 +107,49 @@ def _job_redis(settings: Settings):
     return redis_connection(embedded.start()), embedded
 
 
-@main.command(help="Run an rq worker on every queue.")
+@main.command(help="Run an rq worker on every queue; it waits through Redis outages.")
 @click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
 def worker(burst: bool) -> None:
-    from rq import Worker
-
     from .app import load_contexts
+    from .dependencies import keep_running
     from .jobs.queues import QUEUES, queue
+    from .jobs.runtime import StoppableWorker
 
     settings = _settings()
     configure_logging(settings.log_level)
     load_contexts()
     connection, embedded = _job_redis(settings)
+
+    def work() -> bool:
+        worker = StoppableWorker([queue(name, connection) for name in QUEUES], connection=connection)
+        worker.work(burst=burst, with_scheduler=True, logging_level=settings.log_level)
+        return burst or worker.stop_asked
+
     try:
-        Worker([queue(name, connection) for name in QUEUES], connection=connection).work(
-            burst=burst, with_scheduler=True, logging_level=settings.log_level)
+        keep_running(work, connection, "worker")
     finally:
         if embedded:
             embedded.stop()
 
 
-@main.command(help="Run rq cron with the platform's periodic jobs (run exactly one).")
+@main.command(help="Run rq cron with the platform's periodic jobs (run exactly one); it waits through Redis outages.")
 def cron() -> None:
     from rq.cron import CronScheduler
+
+    from .dependencies import keep_running
 
     settings = _settings()
     configure_logging(settings.log_level)
     connection, embedded = _job_redis(settings)
-    try:
+
+    def schedule() -> bool:
         scheduler = CronScheduler(connection=connection, logging_level=settings.log_level)
         scheduler.load_config_from_file("siaga112.platform.jobs.cron")
-        scheduler.start()
+        scheduler.start()  # returns only when a signal asked it to stop
+        return True
+
+    try:
+        keep_running(schedule, connection, "cron")
     finally:
         if embedded:
             embedded.stop()
@@ -160,21 +172,23 @@ def _cli_actor():
 
 @contextlib.contextmanager
 def _platform_transaction():
-    """(settings, session): the runtime role in platform context, committed at the end; service errors
-    (ValueErrors whose message says what to do) become plain CLI errors."""
+    """(settings, session): the runtime role in platform context, committed at the end; service refusals
+    (and ValueErrors whose message says what to do) become plain CLI errors."""
     from sqlalchemy.exc import ProgrammingError
 
     from .app import import_models
     from .db import Database
+    from .refusals import Refusal
     from .tenancy.context import PLATFORM
 
     settings = _settings()
     import_models()  # relationships and foreign keys span contexts (memberships → agencies)
     database = Database(_prepared_urls(settings).runtime, pool_size=1)
+    _announce_grant_changes(settings, database)
     try:
         with database.transaction(PLATFORM) as session:
             yield settings, session
-    except ValueError as error:
+    except (Refusal, ValueError) as error:
         raise click.ClickException(str(error)) from None
     except ProgrammingError as error:
         if "does not exist" in str(error.orig):
@@ -182,6 +196,17 @@ def _platform_transaction():
         raise
     finally:
         database.dispose()
+
+
+def _announce_grant_changes(settings: Settings, database) -> None:
+    """A command that revokes or changes a grant tells the running web processes, as a request would."""
+    from .dependencies import Breaker
+    from .embedded import EmbeddedRedis
+    from .identity.in_force import announce_grant_changes
+    from .jobs.queues import redis_connection
+
+    url = settings.redis_url or EmbeddedRedis(settings.data_dir).url
+    announce_grant_changes(database, redis_connection(url), Breaker("Redis"))
 
 
 def _tenant_by_slug(session, slug: str):
@@ -239,6 +264,29 @@ def user_set_password(email: str, password_stdin: bool) -> None:
     with _platform_transaction() as (_, session):
         set_password(session, email, password, actor)
     click.echo(f"password set for {email}")
+
+
+@user.command("deactivate", help="Switch an account off: it cannot sign in, its sessions end and its tokens "
+                                 "stop working within seconds.")
+@click.argument("email")
+def user_deactivate(email: str) -> None:
+    from .identity.service import deactivate_user
+
+    with _platform_transaction() as (_, session):
+        deactivate_user(session, email, _cli_actor())
+    click.echo(f"deactivated {email}")
+
+
+@user.command("unlock", help="Lift the sign-in lock and slow-down of an account after failed sign-ins.")
+@click.argument("email")
+def user_unlock(email: str) -> None:
+    from .identity.service import unlock_sign_in
+    from .secrets import stored_secret
+
+    with _platform_transaction() as (settings, session):
+        secret = stored_secret(settings.data_dir, "flask-secret-key", settings.secret_key)
+        forgotten = unlock_sign_in(session, _user_by_email(session, email), secret, _cli_actor())
+    click.echo(f"unlocked {email} ({forgotten} failed sign-ins forgotten)")
 
 
 @user.command("create", help="Create an account with a role; the password is read from standard input.")
@@ -331,7 +379,9 @@ def token() -> None:
 
 @token.command("issue", help="Print an access token for the account with EMAIL, as /oauth/token would issue it.")
 @click.argument("email")
-@click.option("--ttl", type=click.IntRange(30, 24 * 3600), help="Lifetime in seconds (default SIAGA_ACCESS_TOKEN_TTL).")
+@click.option("--ttl", type=click.IntRange(30, 3600),
+              help="Lifetime in seconds, at most 3600 (default SIAGA_ACCESS_TOKEN_TTL): the token is meant for the "
+                   "task at hand, not to live in a script (MAX_OPS_TTL in identity/tokens.py).")
 @click.option("--scope", default="api", show_default=True, help="Space-separated scopes.")
 def token_issue(email: str, ttl: int | None, scope: str) -> None:
     from .audit.service import record
@@ -410,6 +460,7 @@ def up(host: str | None, port: int | None) -> None:
     settings = replace(settings, host=host or settings.host, port=port or settings.port)
     if not os.environ.get("SIAGA_PUBLIC_URL"):
         settings = replace(settings, public_url=f"http://{settings.host}:{settings.port}")
+    record_public_url(settings.data_dir, settings.public_url)  # the issuer other commands must name too
     configure_logging(settings.log_level)
     raise_stop_on_signals()
     embedded_redis = None if settings.redis_url else EmbeddedRedis(settings.data_dir)
@@ -433,8 +484,7 @@ def up(host: str | None, port: int | None) -> None:
             where = f" in {login.tenant}" if login.tenant else ""
             click.echo(f"  demo login: {login.email:<40} {login.role}{where}  (password: {password})")
         sys.stdout.flush()
-        supervisor.watch()
-        raise click.ClickException("a service kept exiting; stopping everything")
+        supervisor.watch(also=embedded_redis.revive if embedded_redis else lambda: None)
     except Stop:
         click.echo("stopping…", err=True)
     finally:

@@ -26,7 +26,8 @@ VARIABLES = {
     "SIAGA_DATABASE_APP_PASSWORD": ("", "Password of the runtime database role. Empty: generated once into SIAGA_DATA_DIR/secrets."),
     "SIAGA_DATABASE_OWNER_PASSWORD": ("", "Password of the owner (migration) role. Empty: generated once into SIAGA_DATA_DIR/secrets."),
     "SIAGA_PUBLIC_URL": ("", "The address people and clients reach Siaga112 at (the OAuth issuer), e.g. "
-                         "`https://siaga112.go.id`. Empty: http://SIAGA_HOST:SIAGA_PORT."),
+                         "`https://siaga112.go.id`. Empty: the address `siaga112 up` last served at (it records it "
+                         "in SIAGA_DATA_DIR/public-url), else http://SIAGA_HOST:SIAGA_PORT."),
     "SIAGA_JWT_KEY": ("", "PEM private key (RSA) that signs access and ID tokens. Empty: generated once into "
                       "SIAGA_DATA_DIR/secrets."),
     "SIAGA_ACCESS_TOKEN_TTL": ("300", "Lifetime of access tokens in seconds (short: roles are read when a token is issued)."),
@@ -73,8 +74,9 @@ class Settings:
         def get(name: str) -> str:
             return env.get(name, "").strip() or VARIABLES[name][0]
 
+        data_dir = Path(get("SIAGA_DATA_DIR")).expanduser().resolve()
         return cls(
-            data_dir=Path(get("SIAGA_DATA_DIR")).expanduser().resolve(),
+            data_dir=data_dir,
             database_url=get("SIAGA_DATABASE_URL"),
             redis_url=get("SIAGA_REDIS_URL"),
             host=get("SIAGA_HOST"),
@@ -85,7 +87,8 @@ class Settings:
             database_owner_password=get("SIAGA_DATABASE_OWNER_PASSWORD"),
             log_level=_choice(get, "SIAGA_LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR")),
             outbox_interval=_integer(get, "SIAGA_OUTBOX_INTERVAL", 1, 3600),
-            public_url=(get("SIAGA_PUBLIC_URL") or f"http://{get('SIAGA_HOST')}:{get('SIAGA_PORT')}").rstrip("/"),
+            public_url=(get("SIAGA_PUBLIC_URL") or recorded_public_url(data_dir)
+                        or f"http://{get('SIAGA_HOST')}:{get('SIAGA_PORT')}").rstrip("/"),
             jwt_key=get("SIAGA_JWT_KEY"),
             access_token_ttl=_integer(get, "SIAGA_ACCESS_TOKEN_TTL", 30, 3600),
             trusted_proxies=_integer(get, "SIAGA_TRUSTED_PROXIES", 0, 5),
@@ -96,6 +99,23 @@ class Settings:
     def env(self) -> dict[str, str]:
         """These settings as SIAGA_* variables, for child processes."""
         return {name: str(getattr(self, name.removeprefix("SIAGA_").lower())) for name in VARIABLES}
+
+
+PUBLIC_URL_RECORD = "public-url"
+
+
+def recorded_public_url(data_dir: Path) -> str:
+    """The address `siaga112 up` serves at, as it recorded it: the issuer its tokens carry. A command such
+    as `siaga112 token issue` must name the same issuer, whatever port `up --port` chose."""
+    try:
+        return (data_dir / PUBLIC_URL_RECORD).read_text().strip()
+    except OSError:
+        return ""
+
+
+def record_public_url(data_dir: Path, url: str) -> None:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / PUBLIC_URL_RECORD).write_text(url + "\n")
 
 
 def _integer(get, name: str, low: int, high: int) -> int:

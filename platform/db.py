@@ -9,13 +9,14 @@ BYPASSRLS, so row-level security applies to it.
 from __future__ import annotations
 
 import contextlib
+import logging
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Callable, Iterator
 
 import psycopg
 from flask import Flask, current_app, g
 from psycopg import sql
-from sqlalchemy import MetaData, create_engine
+from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -124,6 +125,43 @@ def _ensure_role(conn: psycopg.Connection, role: str, password: str | None) -> N
     conn.execute(sql.SQL(verb + " ROLE {} WITH ").format(sql.Identifier(role)) + attributes)
 
 
+_ON_COMMIT, _ON_ROLLBACK = "siaga112.on_commit", "siaga112.on_rollback"
+log = logging.getLogger(__name__)
+
+
+def on_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run `callback` once the session's transaction has committed, e.g. remove the file of a deleted row:
+    before the commit the row might come back, after it the file must go."""
+    session.info.setdefault(_ON_COMMIT, []).append(callback)
+
+
+def on_rollback(session: Session, callback: Callable[[], None]) -> None:
+    """Run `callback` if the session's transaction is rolled back, e.g. remove a file stored for a row that
+    will now never exist."""
+    session.info.setdefault(_ON_ROLLBACK, []).append(callback)
+
+
+def _run_outcome_callbacks(sessions: sessionmaker) -> None:
+    def run(session: Session, key: str) -> None:
+        session.info.pop(_ON_ROLLBACK if key == _ON_COMMIT else _ON_COMMIT, None)
+        for callback in session.info.pop(key, ()):
+            try:
+                callback()
+            except Exception:  # the transaction's outcome stands; whatever was left behind is logged
+                log.exception("after-transaction step failed")
+
+    @event.listens_for(sessions, "after_commit")
+    def committed(session: Session) -> None:
+        if not session.in_nested_transaction():  # a savepoint released: nothing is committed yet
+            run(session, _ON_COMMIT)
+
+    @event.listens_for(sessions, "after_transaction_end")
+    def ended(session: Session, transaction) -> None:
+        # The end of the outermost transaction without a commit: rolled back, or the session closed.
+        if transaction.parent is None:
+            run(session, _ON_ROLLBACK)
+
+
 class Database:
     """One engine and session factory for one role's URL; every transaction declares its tenant context."""
 
@@ -132,6 +170,7 @@ class Database:
         self.engine: Engine = create_engine(sqlalchemy_url(libpq_url), **options)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         enforce_context(self.sessions)
+        _run_outcome_callbacks(self.sessions)
 
     def session(self, context: Context) -> Session:
         session = self.sessions()

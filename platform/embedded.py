@@ -19,6 +19,8 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from .dependencies import Backoff, OnceAMinute
+
 log = logging.getLogger(__name__)
 
 EMBEDDED_DATABASE = "siaga112"
@@ -79,6 +81,12 @@ def stop_postgres(data_dir: Path) -> None:
     """Let go of this process's handle; the server stops when no other process holds one."""
     server = _postgres_handles.pop(data_dir / "pg", None)
     if server is not None:
+        # pgserver stops the postmaster it found when the handle was made; if PostgreSQL was restarted
+        # since (it crashed, or an operator restarted it), that process is gone and the running one would
+        # be left behind. Point the handle at the postmaster that runs now.
+        from pgserver.utils import PostmasterInfo
+
+        server._postmaster_info = PostmasterInfo.read_from_pgdata(data_dir / "pg") or server._postmaster_info
         server.cleanup()
         # pgserver also registered its cleanup with atexit; at exit it would take its lock again and
         # re-create <data dir>/run/python_PostgresServer/.lockfile after the caller removed the data dir.
@@ -92,6 +100,9 @@ class EmbeddedRedis:
         self.folder = data_dir / "redis"
         self.socket = self.folder / "redis.sock"
         self.started_here = False
+        self._next_revival = 0.0
+        self._revival_backoff = Backoff(first=1.0, cap=30.0)
+        self._report = OnceAMinute(log)
 
     @property
     def url(self) -> str:
@@ -140,6 +151,22 @@ class EmbeddedRedis:
             time.sleep(0.05)
         self.started_here = True
         return self.url
+
+    def revive(self) -> None:
+        """Start the server again if it stopped answering (a crash, an operator's SHUTDOWN): for `siaga112 up`,
+        which owns it. Retried with backoff, said in the log once a minute."""
+        now = time.monotonic()
+        if now < self._next_revival or self._answers():
+            return
+        self._report.warning("embedded Redis is not answering; starting it again", socket=str(self.socket))
+        try:
+            self.start()
+        except (EmbeddedServiceError, OSError, subprocess.CalledProcessError) as error:
+            self._next_revival = now + self._revival_backoff.next()
+            self._report.warning("embedded Redis did not start; trying again later", error=str(error))
+        else:
+            self._revival_backoff.reset()
+            log.warning("embedded Redis answers again", extra={"socket": str(self.socket)})
 
     def stop(self) -> None:
         """Shut the server down (saving its data) if this process started it."""

@@ -1,14 +1,32 @@
-"""Every error as application/problem+json (RFC 9457); an HTML page for people in a browser."""
+"""Every error as application/problem+json (RFC 9457); an HTML page for people in a browser.
+
+PostgreSQL unreachable is not a bug but an outage: 503 with Retry-After (problem+json for programs,
+a short page in both languages for people, rendered without touching the database), logged once a
+minute rather than once a request. The pool pings connections before use, so the first request after
+the database is back succeeds without a restart.
+"""
 
 from __future__ import annotations
 
 import logging
 
+import psycopg
 from flask import Flask, g, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed, NotFound
+from sqlalchemy import exc as sa_exc
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed, NotFound, ServiceUnavailable
+
+from .dependencies import OnceAMinute
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
+DATABASE_RETRY_AFTER = 5
+class DatabaseUnavailable(Exception):
+    """Raised where the database was found away before any query of the view (e.g. the session store)."""
+
+
+DATABASE_DOWN = (DatabaseUnavailable, sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, sa_exc.DisconnectionError,
+                 psycopg.OperationalError, psycopg.InterfaceError)
+_database_report = OnceAMinute(log)
 
 
 def _detail(error: HTTPException) -> str:
@@ -81,6 +99,17 @@ def handle_http_exception(error: HTTPException):
     return problem(error)
 
 
+def database_unavailable(error: Exception):
+    _database_report.warning("database unreachable; answering 503", error=f"{type(error).__name__}: {error}"[:500])
+    headers = {"Retry-After": str(DATABASE_RETRY_AFTER)}
+    if wants_html():
+        return render_template("unavailable.html", retry_after=DATABASE_RETRY_AFTER), 503, headers
+    response = problem(ServiceUnavailable("The database is unreachable for the moment; retry in a few seconds "
+                                          "(see Retry-After). Nothing of this request was saved."))
+    response.headers.update(headers)
+    return response
+
+
 def handle_unexpected(error: Exception):
     log.exception("unhandled error")
     return handle_http_exception(InternalServerError(
@@ -89,4 +118,6 @@ def handle_unexpected(error: Exception):
 
 def init_errors(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
+    for kind in DATABASE_DOWN:
+        app.register_error_handler(kind, database_unavailable)
     app.register_error_handler(Exception, handle_unexpected)

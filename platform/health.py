@@ -1,4 +1,11 @@
-"""Liveness (/healthz) and readiness (/readyz) probes."""
+"""Liveness (/healthz) and readiness (/readyz) probes.
+
+/readyz is 200 while this process can serve requests: the database answers at the schema's head.
+Redis away does not make it unready (every use of Redis has a fallback, see dependencies.py; a
+probe that failed on it would take every web process out of service at once and turn a degraded
+platform into a stopped one): the answer then says "degraded" and what is missing, and how many
+outbox events wait for Redis to come back.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,7 @@ from flask import Blueprint, current_app, g, jsonify
 from sqlalchemy import text
 
 from .db import app_database
+from .dependencies import redis_breaker
 from .errors import PROBLEM_JSON
 from .identity.access import public
 from .jobs.queues import redis_connection
@@ -34,11 +42,20 @@ def _check_database() -> tuple[bool, str]:
 
 
 def _check_redis() -> tuple[bool, str]:
+    url = current_app.config["SIAGA_REDIS_URL"]
+    # Through the process's breaker: a probe must answer within its timeout, not wait out Redis's.
+    if redis_breaker(url).call(lambda: redis_connection(url).ping(), fallback=False):
+        return True, "ok"
+    return False, ("unreachable; serving without it (rate limits per process, events wait in the outbox, "
+                   "jobs run when it is back)")
+
+
+def _pending_events() -> int | None:
     try:
-        redis_connection(current_app.config["SIAGA_REDIS_URL"]).ping()
-    except Exception as error:  # any failure to reach Redis means not ready
-        return False, f"unreachable: {type(error).__name__}"
-    return True, "ok"
+        with app_database().engine.connect() as connection:
+            return connection.scalar(text("SELECT count(*) FROM outbox WHERE relayed_at IS NULL"))
+    except Exception:  # noqa: BLE001  (reported by the database check already)
+        return None
 
 
 @bp.get("/readyz")
@@ -46,8 +63,13 @@ def _check_redis() -> tuple[bool, str]:
 def readyz():
     checks = {"database": _check_database(), "redis": _check_redis()}
     report = {name: why for name, (_, why) in checks.items()}
-    if all(ok for ok, _ in checks.values()):
-        return jsonify(status="ready", checks=report)
+    database_ok, redis_ok = checks["database"][0], checks["redis"][0]
+    if database_ok:
+        body = {"status": "ready" if redis_ok else "degraded", "checks": report}
+        if not redis_ok:
+            body["missing"] = ["redis"]
+            body["outbox_pending"] = _pending_events()
+        return jsonify(body)
     failing = ", ".join(name for name, (ok, _) in checks.items() if not ok)
     response = jsonify(type="about:blank", title="Service Unavailable", status=503,
                        detail=f"Not ready: {failing}. See `checks`.", instance="/readyz",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import time
 import uuid
 
 from flask import Flask, g, has_request_context, request
@@ -31,6 +32,28 @@ def json_handler() -> logging.Handler:
     return handler
 
 
+class OncePerMinute(logging.Filter):
+    """Lets one record a minute through for each message that repeats while a dependency is away (rq
+    logs its reconnection attempts every few seconds); every other record passes."""
+
+    REPEATING = ("could not connect to Redis", "Redis connection timeout")
+
+    def __init__(self, every: float = 60.0):
+        super().__init__()
+        self.every, self.last_seen = every, {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        repeating = next((text for text in self.REPEATING if text in message), None)
+        if repeating is None:
+            return True
+        now = time.monotonic()
+        if now - self.last_seen.get((record.name, repeating), float("-inf")) < self.every:
+            return False
+        self.last_seen[(record.name, repeating)] = now
+        return True
+
+
 def configure_logging(level: str) -> None:
     """Route every logger (ours, gunicorn's, rq's) through one JSON handler."""
     root = logging.getLogger()
@@ -39,6 +62,10 @@ def configure_logging(level: str) -> None:
         handler.siaga112 = True
         root.addHandler(handler)
     root.setLevel(level)
+    for name in ("rq.worker", "rq.scheduler", "rq.cron"):
+        rq_logger = logging.getLogger(name)
+        if not any(isinstance(f, OncePerMinute) for f in rq_logger.filters):
+            rq_logger.addFilter(OncePerMinute())
     # pgserver narrates every pg_ctl call at INFO; keep its warnings only.
     logging.getLogger("pgserver").setLevel(max(logging.WARNING, root.level))
 

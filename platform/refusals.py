@@ -29,7 +29,8 @@ class Refusal(Exception):
 
     template and params: the message (see the module); field: the input at fault (for a 422, reported
     under `location`); code: a stable name a client or page can branch on; extra: further members of
-    the problem document (e.g. onboarding's `missing` list).
+    the problem document (e.g. onboarding's `missing` list). A message parameter cannot be called
+    template, field, code, location or extra: name it for what it is (`shift_code`, `agency_name`).
     """
 
     status = 422

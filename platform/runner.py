@@ -10,11 +10,13 @@ import sys
 import time
 import urllib.request
 from dataclasses import dataclass, field
+from typing import Callable
+
+from .dependencies import Backoff
 
 log = logging.getLogger(__name__)
 STOP_GRACE_SECONDS = 15
-RESTART_LIMIT = 5  # restarts of one child within RESTART_WINDOW before `up` gives up
-RESTART_WINDOW = 60.0
+STEADY_SECONDS = 60.0  # a child that ran this long before exiting is restarted at once again
 
 
 class Stop(Exception):
@@ -26,7 +28,9 @@ class Child:
     name: str
     argv: list[str]
     process: subprocess.Popen | None = None
-    restarts: list[float] = field(default_factory=list)
+    started_at: float = 0.0
+    restart_at: float | None = None  # when it exited: the time it is due to start again
+    backoff: Backoff = field(default_factory=lambda: Backoff(first=1.0, cap=60.0))
 
 
 class Supervisor:
@@ -40,24 +44,40 @@ class Supervisor:
         self._spawn(child)
 
     def _spawn(self, child: Child) -> None:
-        child.process = subprocess.Popen(child.argv, env=self.env)
+        # Each child in a session of its own: a signal meant for a child's process group (rq kills its work
+        # horse's group) never reaches `up` or a sibling, and a terminal's Ctrl-C reaches `up` alone, which
+        # then stops every child itself.
+        child.process = subprocess.Popen(child.argv, env=self.env, start_new_session=True)
+        child.started_at, child.restart_at = time.monotonic(), None
         log.info("started", extra={"child": child.name, "pid": child.process.pid})
 
-    def watch(self, interval: float = 0.5) -> None:
-        """Restart a child that dies, a few times; return only if one keeps dying."""
+    def watch(self, interval: float = 0.5, also: Callable[[], None] = lambda: None) -> None:
+        """Restart every child that exits, for as long as `up` runs; never give one up. `also` runs on every
+        round (`up` revives its embedded Redis there).
+
+        A child that keeps exiting (its dependency away, a crash on start) is restarted with backoff,
+        1 s doubling to 60 s, so a Redis or database outage neither spins the machine nor stops the
+        rest; the wait starts over once a child has run STEADY_SECONDS.
+        """
         while True:
-            for child in self.children:
+            self.restart_exited(time.monotonic())
+            also()
+            time.sleep(interval)
+
+    def restart_exited(self, now: float) -> None:
+        for child in self.children:
+            if child.restart_at is None:
                 code = child.process.poll()
                 if code is None:
                     continue
-                now = time.monotonic()
-                child.restarts = [t for t in child.restarts if now - t < RESTART_WINDOW] + [now]
-                if len(child.restarts) > RESTART_LIMIT:
-                    log.error("keeps exiting, giving up", extra={"child": child.name, "exit_code": code})
-                    return
-                log.warning("exited, restarting", extra={"child": child.name, "exit_code": code})
+                if now - child.started_at >= STEADY_SECONDS:
+                    child.backoff.reset()
+                wait = child.backoff.next()
+                child.restart_at = now + wait
+                log.warning("exited; restarting it", extra={"child": child.name, "exit_code": code,
+                                                             "restart_in_seconds": wait})
+            if now >= child.restart_at:
                 self._spawn(child)
-            time.sleep(interval)
 
     def stop(self) -> None:
         running = [c.process for c in self.children if c.process and c.process.poll() is None]
@@ -72,15 +92,18 @@ class Supervisor:
                 process.wait()
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # Ctrl-C, a service manager, a closed terminal
+
+
 def raise_stop_on_signals() -> None:
     def handler(signum, _frame):
-        # A second Ctrl-C (or the terminal's SIGINT plus a SIGTERM) must not interrupt the shutdown itself.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        # A second Ctrl-C (or a SIGINT plus a SIGTERM) must not interrupt the shutdown itself.
+        for stop_signal in STOP_SIGNALS:
+            signal.signal(stop_signal, signal.SIG_IGN)
         raise Stop(signal.Signals(signum).name)
 
-    signal.signal(signal.SIGINT, handler)
-    signal.signal(signal.SIGTERM, handler)
+    for stop_signal in STOP_SIGNALS:
+        signal.signal(stop_signal, handler)
 
 
 def wait_until_ready(url: str, supervisor: Supervisor, timeout: float = 120.0) -> bool:

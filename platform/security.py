@@ -1,13 +1,15 @@
-"""Browser sessions, CSRF protection and rate limits; all state in the app's Redis.
+"""Browser sessions, CSRF protection and rate limits.
 
-Sessions (Flask-Session, Redis backend): the browser holds only a random id
-in the `siaga_session` cookie, HttpOnly and SameSite=Lax; the data lives in
-Redis under `siaga:session:<id>` and expires after SESSION_IDLE without a
-request. The cookie is Secure when SIAGA_PUBLIC_URL is https (the normal case
-behind a TLS-terminating proxy) or when the request itself came over https;
-plain-http development and tests get a cookie without Secure, which browsers
-would otherwise drop. Sign-in calls `rotate_session()` so the id changes
-(no session fixation); sign-out clears the session, which deletes it in Redis.
+Sessions (Flask-Session machinery, PostgreSQL store: sessions.py): the browser
+holds only a random id in the `siaga_session` cookie, HttpOnly and
+SameSite=Lax; the data lives in the web_sessions table and expires after
+SESSION_IDLE without a request. They live in PostgreSQL, not Redis, because
+PostgreSQL must be up for any page to work anyway, while Redis may go away
+without signing anyone out. The cookie is Secure when SIAGA_PUBLIC_URL is https
+(the normal case behind a TLS-terminating proxy) or when the request itself
+came over https; plain-http development and tests get a cookie without Secure,
+which browsers would otherwise drop. Sign-in calls `rotate_session()` so the id
+changes (no session fixation); sign-out clears the session, which deletes it.
 
 CSRF (Flask-WTF): every POST/PUT/PATCH/DELETE needs the session's token
 (the `csrf_token` form field or an X-CSRFToken header), except the JSON API
@@ -18,8 +20,10 @@ under /api/), so a forged cross-site request has no credential to ride on.
 Tokens live as long as the session (no separate time limit), so a page left
 open through a shift can still sign out.
 
-Rate limits (Flask-Limiter, moving window, counted in the same Redis under
-`siaga:limits`): no global limit. Decorate a view with `rate_limit(...)`,
+Rate limits (Flask-Limiter, moving window, counted in Redis under
+`siaga:limits`): no global limit. While Redis is away, Flask-Limiter counts in
+each process's memory instead (its in-memory fallback) and goes back to Redis
+by itself when Redis answers again: limits hold per process, no request fails. Decorate a view with `rate_limit(...)`,
 which takes the arguments of Flask-Limiter's `Limiter.limit` and applies them
 with the limiter of the app serving the request (each app has its own limiter
 in `app.extensions["siaga112.limiter"]`, see `app_limiter()`; a module-level
@@ -30,7 +34,6 @@ page for people, application/problem+json under /api/ and /oauth/.
 
 from __future__ import annotations
 
-import logging
 import math
 import threading
 import time
@@ -44,17 +47,15 @@ from flask_babel import gettext as _
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 from flask_limiter.util import get_remote_address
-from flask_session.redis import RedisSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from redis.exceptions import RedisError
 
-from .errors import wants_html, handle_http_exception
+from .db import app_database
+from .errors import DatabaseUnavailable, handle_http_exception, wants_html
 from .jobs.queues import redis_connection
+from .sessions import PostgresSessions, store_unreachable
 
-log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "siaga_session"
-SESSION_KEY_PREFIX = "siaga:session:"
 SESSION_IDLE = timedelta(hours=12)  # longer than a shift (8.5 h), so nobody is signed out mid-shift
 LIMITS_KEY_PREFIX = "siaga:limits"
 LIMITER = "siaga112.limiter"
@@ -65,19 +66,8 @@ CSRF_EXEMPT_PREFIXES = ("/api/",)
 CSRF_EXEMPT_PATHS = frozenset({"/oauth/token", "/oauth/revoke", "/oauth/userinfo"})
 
 
-class RedisSessions(RedisSessionInterface):
-    """Flask-Session's Redis sessions, with the Secure flag following https and a Redis outage read as signed out."""
-
-    def get_cookie_secure(self, app: Flask) -> bool:
-        return bool(app.config["SESSION_COOKIE_SECURE"]) or (has_request_context() and request.is_secure)
-
-    def _retrieve_session_data(self, store_id: str):
-        try:
-            return super()._retrieve_session_data(store_id)
-        except RedisError:
-            # The public pages must keep working while Redis is away; the person just looks signed out.
-            log.warning("session store unreachable; serving the request without its session", exc_info=True)
-            return None
+def cookie_secure(app: Flask) -> bool:
+    return bool(app.config["SESSION_COOKIE_SECURE"]) or (has_request_context() and request.is_secure)
 
 
 def limits_storage_uri(redis_url: str) -> str:
@@ -194,8 +184,8 @@ def init_security(app: Flask) -> None:
         WTF_CSRF_TIME_LIMIT=None,  # as long as the session
     )
     redis = redis_connection(redis_url)
-    # Not permanent: the cookie ends with the browser; Redis forgets the session after SESSION_IDLE.
-    app.session_interface = RedisSessions(app, client=redis, key_prefix=SESSION_KEY_PREFIX, permanent=False)
+    # Not permanent: the cookie ends with the browser; the store forgets the session after SESSION_IDLE.
+    app.session_interface = PostgresSessions(app, app_database(app), permanent=False, secure_when=cookie_secure)
 
     # Created before the CSRF hook, so a request without a token still counts against the limits.
     limiter = Limiter(
@@ -205,6 +195,8 @@ def init_security(app: Flask) -> None:
         storage_options={"connection_pool": redis.connection_pool, "key_prefix": LIMITS_KEY_PREFIX},
         strategy="moving-window",
         headers_enabled=False,
+        in_memory_fallback_enabled=True,  # while Redis is away: count per process, fail no request
+        swallow_errors=True,
     )
     app.extensions[LIMITER] = limiter
     app.extensions[_PREPARED_VIEWS] = {}
@@ -215,6 +207,10 @@ def init_security(app: Flask) -> None:
     def check_csrf():
         if not app.config["WTF_CSRF_ENABLED"] or csrf_exempt(request.path):
             return
+        if request.method in ("POST", "PUT", "PATCH", "DELETE") and store_unreachable():
+            # The form's token lives in the session, which could not be read: say the database is away
+            # (503, try again) rather than that the form has expired.
+            raise DatabaseUnavailable()
         csrf.protect(apply_exemptions=True)
 
     app.register_error_handler(RateLimitExceeded, _too_many_requests)

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from flask import current_app
+from flask import current_app, send_file
 
-from .refusals import N_, Refusal
+from .refusals import N_, NotFound, Refusal
 
 CHUNK = 64 * 1024
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # 10 MB, the limit the issue sets for certificates and evidence
@@ -42,6 +42,7 @@ MAGIC = {
     "image/png": b"\x89PNG\r\n\x1a\n",
 }
 EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+NAMES = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}
 SNIFF_BYTES = max(len(magic) for magic in MAGIC.values())
 NAMESPACE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}(/[a-z0-9][a-z0-9_-]{0,62}){0,3}$")
 KEY = re.compile(NAMESPACE.pattern[:-1] + r"/[0-9a-f]{32}$")
@@ -74,8 +75,8 @@ class UnsupportedContent(StorageError):
     status = 415
 
     def __init__(self, accepted: tuple[str, ...]):
-        super().__init__(N_("The file's content is not %(kinds)s (whatever its name says). Send a %(kinds)s file."),
-                         kinds=", ".join(EXTENSIONS[kind].upper() for kind in accepted))
+        super().__init__(N_("The file is not %(kinds)s by its content, whatever its name says; send one of those."),
+                         kinds="/".join(NAMES[kind] for kind in accepted))
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,18 @@ def _fsync_directory(folder: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def download(key: str, content_type: str, name: str, sha256: str):
+    """A stored file as a download: saved under its name, typed as sniffed at upload, never rendered by the
+    browser (headers.as_download)."""
+    from .headers import as_download
+
+    store = file_store()
+    if not store.exists(key):
+        raise NotFound(N_("This file is missing from storage; upload it again."), code="file_missing")
+    return as_download(send_file(store.open(key), mimetype=content_type, as_attachment=True, download_name=name,
+                                 etag=sha256, max_age=0))
 
 
 def file_store(app=None) -> FileStore:

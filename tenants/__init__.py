@@ -45,5 +45,7 @@ def current_section(endpoint: str | None, sections) -> str | None:
     return same[0] if len(same) == 1 else None
 
 
-# Only carries tenants/templates (the tenant frame) onto the template path.
-_frame = Blueprint("tenants_frame", __name__, template_folder="templates")
+# Carries tenants/templates (the tenant frame) onto the template path, and serves tenants/static (the contexts'
+# stylesheets: inline styles are refused by the Content-Security-Policy) under /assets/tenants.
+_frame = Blueprint("tenants_frame", __name__, template_folder="templates", static_folder="static",
+                   static_url_path="/assets/tenants")

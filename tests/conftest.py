@@ -146,6 +146,16 @@ def redis(services):
 
 
 @pytest.fixture
+def restartable_redis():
+    """A Redis server of the test's own, which the test may stop and start, whatever server the suite uses."""
+    server = EmbeddedRedis(make_data_dir("siaga-redis-"))
+    server.start()
+    yield server
+    server.stop()
+    shutil.rmtree(server.folder.parent, ignore_errors=True)
+
+
+@pytest.fixture
 def fresh_database(services):
     """An empty database with its own roles, dropped afterwards."""
     urls = services.new_database(f"siaga_fresh_{uuid.uuid4().hex[:8]}")

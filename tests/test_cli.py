@@ -84,14 +84,11 @@ def test_audit_verify_reports_what_the_chains_say(run, database):
     assert result.exit_code == (1 if problems else 0)
 
 
-def test_an_invited_person_gets_a_password_and_can_sign_in(run, database, tenants):
-    from siaga112.platform.audit.service import Actor
-    from siaga112.platform.identity.service import authenticate, invite_member
-    from siaga112.platform.tenancy.context import TenantContext
+def test_an_account_without_a_password_gets_one_and_can_sign_in(run, database, tenants):
+    from siaga112.platform.identity.service import authenticate, create_user
 
-    tenant = tenants["a"]["tenant"]
-    with database.transaction(TenantContext(tenant.id)) as session:
-        invite_member(session, tenant.id, "invited@example.go.id", "Invited", "operator", None, Actor.system("tests"))
+    with database.transaction(PLATFORM) as session:
+        create_user(session, "invited@example.go.id", "Invited")
     with database.transaction(PLATFORM) as session:
         assert authenticate(session, "invited@example.go.id", "correct horse battery staple") is None
     result = run("user", "set-password", "invited@example.go.id", "--password-stdin",

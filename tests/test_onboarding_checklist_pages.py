@@ -85,7 +85,7 @@ def test_a_wrong_upload_is_refused_in_indonesian_and_nothing_is_kept(app, client
     refused = client.post(path(gorontalo, "/items/regulation_112/evidence"), content_type="multipart/form-data",
                           data={"csrf_token": csrf, "file": (io.BytesIO(b"just text, not a scan"), "perbup.pdf")})
     assert refused.status_code == 415
-    assert "bukan PDF, JPEG atau PNG" in refused.get_data(as_text=True)
+    assert "Isi berkas ini bukan PDF/JPEG/PNG" in refused.get_data(as_text=True)
     empty = client.post(path(gorontalo, "/items/regulation_112/evidence"), content_type="multipart/form-data",
                         data={"csrf_token": csrf})
     assert empty.status_code == 422 and "Pilih berkas yang akan diunggah." in empty.get_data(as_text=True)

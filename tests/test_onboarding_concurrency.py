@@ -42,7 +42,7 @@ def test_the_second_approval_waits_for_the_first_and_is_refused(database, servic
                 service.act(session, fresh(session, palangkaraya), "approve", None,
                             actor_of(second_user, "ministry_verifier"))
             outcome["result"] = "approved"
-        except service.OnboardingError as error:
+        except service.Refusal as error:
             outcome["result"] = error
 
     session = database.session(TenantContext(palangkaraya.id))

@@ -134,6 +134,7 @@ def answer_everything(database, services, tenant: Tenant, admin_actor: Actor, an
             if item.evidence_required and not service.list_evidence(session, row, item.code):
                 service.store_evidence(session, row, item.code, io.BytesIO(PDF), f"{item.code}.pdf", admin_actor,
                                        store)
+                session.commit()  # the caller commits, as the request's unit of work does
 
 
 def run(database, tenant: Tenant, function, *args, **kwargs):

@@ -21,7 +21,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from sqlalchemy import func, select
 
 from siaga112.onboarding import service
-from siaga112.onboarding.application import ACTIONS, EDITABLE
+from siaga112.onboarding.application import ACTIONS
+from siaga112.onboarding.state import EDITABLE
 from siaga112.onboarding.checklist import checklist
 from siaga112.onboarding.models import OnboardingApplication, OnboardingTransition, OnboardingVerdict
 from siaga112.platform.tenancy.context import PLATFORM

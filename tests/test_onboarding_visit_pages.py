@@ -184,7 +184,7 @@ def test_a_verifier_schedules_judges_photographs_and_completes_a_visit(app, clie
     fake = client.post(f"{visit_path}/verdicts/control_room/photos",
                        data={"csrf_token": csrf, "file": (io.BytesIO(b"just some text, not a photo"), "foto.png")},
                        content_type="multipart/form-data")
-    assert fake.status_code == 415 and "bukan PDF, JPEG atau PNG" in text_of(fake)
+    assert fake.status_code == 415 and "Isi berkas ini bukan PDF/JPEG/PNG" in text_of(fake)
     empty = client.post(f"{visit_path}/verdicts/control_room/photos",
                         data={"csrf_token": csrf, "file": (io.BytesIO(b""), "kosong.png")},
                         content_type="multipart/form-data")
@@ -221,7 +221,10 @@ def test_a_verifier_schedules_judges_photographs_and_completes_a_visit(app, clie
                       "none": "0"}
     assert 'data-item="budget" data-verdict="fail"' in html and "Tidak lulus" in html and "Tidak berlaku" in html
     assert "ruang kendali.png" in html and "berita-acara.pdf" in html
-    assert "window.print()" in html and "@media print" in html and "size: A4" in html
+    assert 'id="print" data-print' in html and "print.js" in html  # the button prints (a static script, no inline JS)
+    stylesheet = client.get("/assets/onboarding/visit-report.css").get_data(as_text=True)
+    assert "@media print" in stylesheet and "size: A4" in stylesheet
+    assert "window.print()" in client.get("/assets/onboarding/print.js").get_data(as_text=True)
     assert "Tanda tangan verifikator" in html
 
     client.get("/language/en")

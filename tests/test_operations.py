@@ -32,12 +32,14 @@ def test_readyz_is_503_when_the_schema_is_not_at_head(services, fresh_database):
     assert response.json["checks"]["redis"] == "ok"
 
 
-def test_readyz_is_503_when_redis_is_unreachable(services):
+def test_readyz_is_ready_but_degraded_when_redis_is_unreachable(services):
     env = {**services.env, "SIAGA_REDIS_URL": "redis://127.0.0.1:1/0"}
     response = create_app(env).test_client().get("/readyz")
-    assert response.status_code == 503
+    assert response.status_code == 200  # the process serves: a failing probe would take it out of service
+    assert response.json["status"] == "degraded" and response.json["missing"] == ["redis"]
     assert response.json["checks"]["redis"].startswith("unreachable")
     assert response.json["checks"]["database"] == "ok"
+    assert isinstance(response.json["outbox_pending"], int)
 
 
 def test_every_log_line_of_a_request_carries_its_request_id(app, client):

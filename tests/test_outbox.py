@@ -8,12 +8,10 @@ from rq import SimpleWorker
 from sqlalchemy import select
 
 from siaga112.platform.db import Database
-from siaga112.platform.embedded import EmbeddedRedis
 from siaga112.platform.jobs.events import on
 from siaga112.platform.jobs.models import OutboxEvent
 from siaga112.platform.jobs.outbox import emit, process_event, relay_after_commit, relay_pending
 from siaga112.platform.jobs.queues import OUTBOX, queue
-from tests.conftest import make_data_dir
 
 handled: list[dict] = []
 
@@ -21,15 +19,6 @@ handled: list[dict] = []
 @on("test.outage")
 def remember(session, payload):
     handled.append(payload)
-
-
-@pytest.fixture
-def restartable_redis():
-    """A Redis of our own that the test may stop and start, whatever server the suite uses."""
-    server = EmbeddedRedis(make_data_dir("siaga-redis-"))
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -81,7 +81,7 @@ def test_a_file_that_is_not_a_certificate_keeps_the_record_out(client, database,
                            data=form_data(admin_token, operator,
                                           certificate=(io.BytesIO(b"<svg onload=alert(1)>"), "sertifikat.pdf")))
     assert response.status_code == 415
-    assert "bukan PDF, JPG, PNG" in text_of(response)
+    assert "bukan PDF/JPEG/PNG" in text_of(response)
     html = response.get_data(as_text=True)
     records_table = html.split('id="training-records"')[1].split("</table>")[0] if 'id="training-records"' in html else ""
     assert "Eko Operator" not in records_table  # the page does not show the refused record as if it were saved

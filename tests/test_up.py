@@ -1,5 +1,6 @@
 """`siaga112 up`: one command runs everything on embedded servers, stops cleanly, and keeps its data."""
 
+import json
 import os
 import re
 import shutil
@@ -8,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -38,7 +40,8 @@ def embedded_env(data_dir: Path, port: int) -> dict[str, str]:
 
 
 def start_up(env: dict[str, str], timeout: float = 120) -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen(SIAGA + ["up"], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    process = subprocess.Popen(SIAGA + ["up"], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                               start_new_session=True)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         line = process.stdout.readline()
@@ -110,3 +113,91 @@ def test_up_runs_everything_stops_cleanly_and_keeps_data(data_dir):
         assert redis.Redis(unix_socket_path=str(redis_socket)).get("survives") == b"restart"
     finally:
         assert stop(process) == 0
+
+
+def worker_and_cron(pid: int) -> dict[int, str]:
+    """{pid: command line} of up's worker and cron processes (a restarted one would have a new pid)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            status = (entry / "status").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, ValueError):
+            continue
+        if re.search(rf"PPid:\s+{pid}\n", status) and (" worker" in cmdline or " cron" in cmdline):
+            found[int(entry.name)] = cmdline
+    return found
+
+
+def redis_answers(socket_path: Path) -> bool:
+    try:
+        return bool(redis.Redis(unix_socket_path=str(socket_path), socket_timeout=1).ping())
+    except (redis.ConnectionError, OSError):
+        return False
+
+
+def wait_for(condition, timeout: float = 60) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.25)
+    return False
+
+
+def status_of(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_up_rides_out_its_redis_and_postgresql_going_away_and_still_stops_them(data_dir, monkeypatch):
+    """[W2 1/6] items 1, 2 and 8, with `up`'s own embedded servers really stopped underneath it."""
+    runtime = data_dir / "run"
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", os.environ.get("XDG_RUNTIME_DIR") or str(runtime))  # pgserver's, on import
+    from pgserver._commands import pg_ctl
+
+    port = free_port()
+    env = embedded_env(data_dir, port) | {"SIAGA_PORT": "8112"}  # `up --port` below must win over the variable
+    process = subprocess.Popen(SIAGA + ["up", "--port", str(port)], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+    redis_socket, pgdata = data_dir / "redis" / "redis.sock", data_dir / "pg"
+    try:
+        deadline = time.monotonic() + 120
+        while "running at" not in process.stdout.readline():
+            assert process.poll() is None and time.monotonic() < deadline, "up did not start"
+        url = f"http://127.0.0.1:{port}/"
+        children = worker_and_cron(process.pid)
+        assert len(children) == 2, children
+
+        # Item 1: Redis goes away; the API answers, the worker and cron wait, up brings Redis back.
+        redis.Redis(unix_socket_path=str(redis_socket)).shutdown(nosave=True)
+        assert status_of(url + "api/v1/regions/33.75") == 200
+        ready = json.loads(urllib.request.urlopen(url + "readyz", timeout=10).read())
+        assert ready["status"] in ("degraded", "ready")  # `up` may have revived Redis already
+        assert wait_for(lambda: redis_answers(redis_socket)), "up did not start its Redis again"
+        time.sleep(3)
+        assert worker_and_cron(process.pid) == children  # nobody exited, nobody was given up on
+
+        # Item 2: PostgreSQL stopped and started underneath: 503 meanwhile, served again after.
+        user = "pgserver" if os.geteuid() == 0 else None
+        pg_ctl(["-w", "stop", "-m", "fast"], pgdata=pgdata, user=user)
+        assert status_of(url) == 503
+        pg_ctl(["-w", "-o", f"-h '' -k {pgdata}", "-l", str(pgdata / "log"), "start"], pgdata=pgdata, user=user)
+        assert wait_for(lambda: status_of(url) == 200, timeout=30)
+
+        # Item 8: a token from the CLI names the issuer `up` serves as, not SIAGA_PORT's.
+        issued = subprocess.run(SIAGA + ["token", "issue", "verifikator@demo.siaga112.id"], env=env,
+                                capture_output=True, text=True, timeout=120)
+        assert issued.returncode == 0, issued.stderr
+        request = urllib.request.Request(url + "api/v1/onboarding", headers={"Authorization": f"Bearer {issued.stdout.strip()}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200
+    finally:
+        assert stop(process) == 0
+    assert descendants_alive(process.pid) == []
+    assert not (pgdata / "postmaster.pid").exists()  # the restarted PostgreSQL was stopped too
+    assert not redis_socket.exists()

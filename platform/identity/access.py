@@ -24,6 +24,7 @@ from ..audit.service import Actor
 from ..db import request_session
 from ..tenancy.context import PLATFORM, TenantContext, current_context, set_context
 from ..tenancy.models import Tenant
+from .in_force import Revoked, current_in_force, narrowed, signed_in_principal
 from .principal import Principal
 from .roles import PLATFORM_ROLES
 
@@ -62,8 +63,9 @@ def current_principal() -> Principal | None:
         from .tokens import InvalidToken, principal_from_bearer
 
         try:
-            principal = principal_from_bearer(header, current_app.extensions["siaga112.settings"])
-        except InvalidToken as error:
+            claimed = principal_from_bearer(header, current_app.extensions["siaga112.settings"])
+            principal = narrowed(claimed, current_in_force())
+        except (InvalidToken, Revoked) as error:
             _unauthorized(str(error))
     else:
         principal = _session_principal()
@@ -72,17 +74,10 @@ def current_principal() -> Principal | None:
 
 
 def _session_principal() -> Principal | None:
-    from .models import User
-    from .service import principal_of
     from .web_session import signed_in_user_id
 
     user_id = signed_in_user_id()
-    if user_id is None:
-        return None
-    session = request_session()
-    set_context(session, PLATFORM)  # reading one's own grants spans tenants
-    user = session.get(User, user_id)
-    return principal_of(session, user) if user and user.active else None
+    return signed_in_principal(user_id, current_in_force()) if user_id is not None else None
 
 
 def _choose_role(principal: Principal, allowed: set[str], tenant_slug: str | None) -> str | None:

@@ -1,95 +1,100 @@
+"""The members of a tenant and the invitations to join it (regional admins and platform admins)."""
+
+from flask import current_app, jsonify, url_for
 from flask.views import MethodView
-from flask_smorest import abort
 
 from ..api import ApiBlueprint, SelectPage
-from ..db import request_session
-from .access import current_access, roles_allowed
+from .access import tenant_scope
 from .roles import MINISTRY_ROLES, PLATFORM_ADMIN, REGIONAL_ADMIN, SUPERVISOR
-from . import service
-from .schemas import MemberChangeSchema, MemberInviteSchema, MemberSchema
+from . import invitations, service
+from .schemas import InvitationSchema, MemberChangeSchema, MemberInviteSchema, MemberSchema
 
-blp = ApiBlueprint("members", __name__, url_prefix="/api/v1/tenants/<tenant>/members",
-                   description="People and their roles in a tenant.")
+blp = ApiBlueprint("members", __name__, url_prefix="/api/v1/tenants/<tenant>",
+                   description="People and their roles in a tenant, and the invitations to join it.")
 
 READERS = (REGIONAL_ADMIN, SUPERVISOR, PLATFORM_ADMIN, *MINISTRY_ROLES)
 MANAGERS = (REGIONAL_ADMIN, PLATFORM_ADMIN)
+PAGE = {"pager": SelectPage, "page_size": 50, "max_page_size": 500}
 
 
-def _etag(membership):
-    return {"id": str(membership.id), "version": membership.version}
-
-
-def _member(membership_id):
-    try:
-        return service.get_member(request_session(), current_access().tenant.id, membership_id)
-    except service.MemberNotFound as error:
-        abort(404, message=str(error))
-
-
-@blp.route("")
+@blp.route("/members")
 class Members(MethodView):
-    @roles_allowed(*READERS)
-    @blp.response(200, MemberSchema(many=True))
-    @blp.paginate(SelectPage, page_size=50, max_page_size=500)
+    @blp.operation(READERS, MemberSchema(many=True), page=PAGE)
     def get(self, tenant):
         """The tenant's members and their roles"""
-        return service.members_query(current_access().tenant.id)
+        return service.members_query(tenant_scope().tenant_id)
 
-    @roles_allowed(*MANAGERS)
-    @blp.arguments(MemberInviteSchema)
-    @blp.response(201, MemberSchema)
-    @blp.alt_response(409, description="The person already holds this role here")
+    @blp.operation(MANAGERS, MemberSchema, 201, body=MemberInviteSchema,
+                   refusals={409: "The person already holds this role here, or is invited to it"})
+    @blp.alt_response(202, schema=InvitationSchema, description="Invited: the role is granted when the person "
+                      "accepts the e-mailed link (whether or not they have an account)")
     def post(self, body, tenant):
-        """Grant a tenant role to a person (invites them if they have no account yet)"""
-        access, session = current_access(), request_session()
-        try:
-            membership = service.invite_member(session, access.tenant.id, body["email"], body["name"], body["role"],
-                                               body["agency_id"], access.actor())
-        except service.DuplicateGrant as error:
-            abort(409, message=str(error))
-        except service.IdentityError as error:
-            abort(422, message=str(error))
-        session.commit()
-        return membership
+        """Give a person a role here: at once for a member of this tenant, otherwise by an e-mailed invitation"""
+        scope = tenant_scope()
+        settings = current_app.extensions["siaga112.settings"]
+        granted = invitations.invite(scope.session, scope.tenant, body["email"], body["name"], body["role"],
+                                     body["agency_id"], scope.actor, settings.public_url)
+        if isinstance(granted, invitations.Invitation):
+            response = jsonify(InvitationSchema().dump(granted))
+            response.status_code = 202
+            response.headers["Location"] = url_for("members.Invitation", tenant=tenant, invitation_id=granted.id)
+            return response
+        return granted
 
 
-@blp.route("/<uuid:membership_id>")
+@blp.route("/members/<uuid:membership_id>")
 class Member(MethodView):
-    @roles_allowed(*READERS)
-    @blp.etag
-    @blp.response(200, MemberSchema)
+    @blp.operation(READERS, MemberSchema, etag=True)
     def get(self, tenant, membership_id):
         """One membership"""
-        membership = _member(membership_id)
-        blp.set_etag(_etag(membership))
-        return membership
+        scope = tenant_scope()
+        return blp.versioned(service.get_member(scope.session, scope.tenant_id, membership_id))
 
-    @roles_allowed(*MANAGERS)
-    @blp.etag
-    @blp.arguments(MemberChangeSchema)
-    @blp.response(200, MemberSchema)
+    @blp.operation(MANAGERS, MemberSchema, body=MemberChangeSchema, etag=True)
     def patch(self, body, tenant, membership_id):
         """Change a member's role; needs If-Match"""
-        access, session = current_access(), request_session()
-        membership = _member(membership_id)
-        blp.check_etag(_etag(membership))
-        try:
-            service.change_member(session, membership, body["role"], body["agency_id"], access.actor())
-        except service.StaleMember as error:
-            abort(412, message=str(error))
-        except service.IdentityError as error:
-            abort(422, message=str(error))
-        session.commit()
-        blp.set_etag(_etag(membership))
-        return membership
+        scope = tenant_scope()
+        membership = blp.check_version(service.get_member(scope.session, scope.tenant_id, membership_id))
+        return blp.versioned(service.change_member(scope.session, membership, body["role"], body["agency_id"],
+                                                   scope.actor))
 
-    @roles_allowed(*MANAGERS)
-    @blp.etag
-    @blp.response(204)
+    @blp.operation(MANAGERS, status=204, etag=True)
     def delete(self, tenant, membership_id):
         """Revoke a member's role; needs If-Match"""
-        access, session = current_access(), request_session()
-        membership = _member(membership_id)
-        blp.check_etag(_etag(membership))
-        service.revoke_member(session, membership, access.actor())
-        session.commit()
+        scope = tenant_scope()
+        membership = blp.check_version(service.get_member(scope.session, scope.tenant_id, membership_id))
+        service.revoke_member(scope.session, membership, scope.actor)
+
+
+@blp.route("/members/<uuid:membership_id>/unlock")
+class MemberUnlock(MethodView):
+    @blp.operation(MANAGERS, status=204)
+    def post(self, tenant, membership_id):
+        """Lift the member's sign-in lock and slow-down after failed sign-ins (audited)"""
+        scope = tenant_scope()
+        membership = service.get_member(scope.session, scope.tenant_id, membership_id)
+        service.unlock_sign_in(scope.session, membership.user, current_app.secret_key, scope.actor, scope.tenant_id)
+
+
+@blp.route("/invitations")
+class Invitations(MethodView):
+    @blp.operation(MANAGERS, InvitationSchema(many=True), page=PAGE)
+    def get(self, tenant):
+        """Invitations not yet accepted or withdrawn, newest first"""
+        return invitations.invitations_query(tenant_scope().tenant_id)
+
+
+@blp.route("/invitations/<uuid:invitation_id>")
+class Invitation(MethodView):
+    @blp.operation(MANAGERS, InvitationSchema)
+    def get(self, tenant, invitation_id):
+        """One invitation"""
+        scope = tenant_scope()
+        return invitations.get_invitation(scope.session, scope.tenant_id, invitation_id)
+
+    @blp.operation(MANAGERS, status=204, refusals={409: "The invitation was accepted: revoke the membership instead"})
+    def delete(self, tenant, invitation_id):
+        """Withdraw an invitation: its link stops working at once"""
+        scope = tenant_scope()
+        invitations.withdraw(scope.session, invitations.get_invitation(scope.session, scope.tenant_id, invitation_id),
+                             scope.actor)

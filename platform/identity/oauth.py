@@ -102,9 +102,7 @@ def authorize():
         # does), so the sign-in page asks for the password, then continue without the prompt.
         web_session.clear()
         return redirect(_sign_in_url(_without_prompt(request.full_path)))
-    response = server.create_authorization_response(grant_user=owner, grant=grant)
-    oauth_session().commit()
-    return response
+    return server.create_authorization_response(grant_user=owner, grant=grant)
 
 
 @bp.post("/oauth/token")
@@ -121,9 +119,7 @@ def token():
 @public
 @_needs_https
 def revoke():
-    response = _server().create_endpoint_response(RevocationEndpoint.ENDPOINT_NAME)
-    oauth_session().commit()
-    return response
+    return _server().create_endpoint_response(RevocationEndpoint.ENDPOINT_NAME)
 
 
 @bp.get("/oauth/jwks")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
@@ -30,7 +31,7 @@ from ..tenancy.context import PLATFORM, set_context
 from . import oauth_service as service
 from .keys import ALGORITHM, signing_key
 from .models import User
-from .tokens import SCOPES_SUPPORTED, ResourceOwner
+from .tokens import SCOPES_SUPPORTED, InvalidToken, ResourceOwner, verify_access_token
 
 AUTH_TIME_KEY = "auth_time"  # the sign-in page records when the person signed in (seconds since the epoch)
 MAX_NONCE = 255
@@ -57,7 +58,7 @@ ERROR_DESCRIPTIONS = {
     "unsupported_grant_type": "grant_type must be authorization_code, refresh_token or client_credentials.",
     "unsupported_response_type": "response_type must be code; the implicit flow is not offered.",
     "invalid_scope": f"Ask only for scopes the client is registered for (of {' '.join(SCOPES_SUPPORTED)}).",
-    "unsupported_token_type": "token_type_hint must be refresh_token; access tokens cannot be revoked.",
+    "unsupported_token_type": "token_type_hint must be refresh_token or access_token.",
     "access_denied": "The request was not approved.",
 }
 
@@ -220,23 +221,38 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 
 
+@dataclass(frozen=True)
+class RevocableAccessToken:
+    """A valid access token presented for revocation: its claims, and whose it is."""
+
+    claims: dict
+
+    def check_client(self, client) -> bool:
+        return self.claims.get("client_id") == client.get_client_id()
+
+
 class RevocationEndpoint(_RevocationEndpoint):
-    """RFC 7009 for refresh tokens; revoking one ends its whole family (that sign-in)."""
+    """RFC 7009 for refresh tokens (revoking one ends its whole family, that sign-in) and access tokens
+    (refused everywhere within seconds, in_force.py). A token that is unknown, expired or not valid
+    is answered 200 as the RFC says: there is nothing left to revoke."""
 
     CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 
     def query_token(self, token_string, token_type_hint):
-        row = None
         if token_type_hint != "access_token":
             row = service.find_refresh_token(oauth_session(), token_string)
-        if row is None and (token_type_hint == "access_token" or token_string.count(".") == 2):
-            raise OAuth2Error(error="unsupported_token_type", status_code=400,
-                              description="Access tokens cannot be revoked: they expire within minutes. "
-                                          "Revoke the refresh token instead.")
-        return row
+            if row is not None or token_type_hint == "refresh_token":
+                return row
+        try:
+            return RevocableAccessToken(verify_access_token(token_string, _settings()))
+        except InvalidToken:
+            return None
 
     def revoke_token(self, token, request):
-        service.revoke_family(oauth_session(), token.family_id)
+        if isinstance(token, RevocableAccessToken):
+            service.revoke_access_token(oauth_session(), token.claims)
+        else:
+            service.revoke_family(oauth_session(), token.family_id)
 
 
 def _auth_time() -> datetime:

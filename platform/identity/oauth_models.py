@@ -204,3 +204,14 @@ class RefreshToken(TokenMixin, Base):
 
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+class RevokedAccessToken(Base):
+    """An access token revoked before it expired (RFC 7009 /oauth/revoke): refused until then, then purged."""
+
+    __tablename__ = "revoked_access_tokens"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(80))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    revoked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

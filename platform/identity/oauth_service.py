@@ -13,11 +13,13 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 from sqlalchemy import delete, exists, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, aliased
 
 from ..audit.service import Actor, record
 from ..tenancy.models import Tenant
-from .oauth_models import AuthorizationCode, OAuthClient, RefreshToken, digest, is_loopback_uri
+from .in_force import grants_changed
+from .oauth_models import AuthorizationCode, OAuthClient, RefreshToken, RevokedAccessToken, digest, is_loopback_uri
 
 AUTHORIZATION_CODE_TTL = timedelta(minutes=5)  # RFC 6749 recommends at most ten
 REFRESH_TOKEN_TTL = timedelta(days=14)  # idle limit: each use starts it again
@@ -121,6 +123,7 @@ def revoke_client(session: Session, client: OAuthClient, actor: Actor) -> OAuthC
     session.execute(update(RefreshToken).where(RefreshToken.client_id == client.client_id,
                                                RefreshToken.revoked_at.is_(None)).values(revoked_at=client.revoked_at))
     session.flush()
+    grants_changed(session)  # its access tokens stop within seconds too (in_force.py)
     record(session, actor, "oauth_client.revoke", "oauth_client", client.client_id, tenant_id=client.tenant_id,
            before=before, after=snapshot(client))
     return client
@@ -211,6 +214,15 @@ def retire_refresh_token(session: Session, row: RefreshToken) -> None:
     session.flush()
 
 
+def revoke_access_token(session: Session, claims: dict) -> None:
+    """Refuse a valid access token from now on (until it would have expired). Idempotent."""
+    statement = insert(RevokedAccessToken).values(
+        jti=str(claims["jti"])[:64], subject=str(claims["sub"])[:80],
+        expires_at=datetime.fromtimestamp(int(claims["exp"]), timezone.utc))
+    session.execute(statement.on_conflict_do_nothing(index_elements=[RevokedAccessToken.jti]))
+    grants_changed(session)
+
+
 def revoke_family(session: Session, family_id: uuid.UUID) -> int:
     result = session.execute(update(RefreshToken).where(RefreshToken.family_id == family_id,
                                                         RefreshToken.revoked_at.is_(None)).values(revoked_at=_now()))
@@ -218,15 +230,16 @@ def revoke_family(session: Session, family_id: uuid.UUID) -> int:
 
 
 def revoke_refresh_tokens_of_user(session: Session, user_id: uuid.UUID) -> int:
-    """Call when a person's role is taken away: no refresh brings their old grants back. Access tokens
-    already issued live on until they expire (SIAGA_ACCESS_TOKEN_TTL, minutes)."""
+    """Call when a person's account is switched off: no refresh brings a token back. (Their access tokens
+    stop within seconds through in_force.py.)"""
     result = session.execute(update(RefreshToken).where(RefreshToken.user_id == user_id,
                                                         RefreshToken.revoked_at.is_(None)).values(revoked_at=_now()))
     return result.rowcount
 
 
 def purge_expired(session: Session) -> int:
-    """Delete codes and refresh tokens that ended more than PURGE_AFTER ago (for a periodic job).
+    """Delete codes and refresh tokens that ended more than PURGE_AFTER ago, and the record of revoked access
+    tokens that have expired anyway (rq cron: identity/jobs.py).
 
     A family with a live token is kept whole: a stale copy presented later must still revoke it.
     """
@@ -238,4 +251,5 @@ def purge_expired(session: Session) -> int:
                                   live.expires_at > now)
     tokens = session.execute(delete(RefreshToken).where(
         or_(RefreshToken.expires_at < cutoff, RefreshToken.revoked_at < cutoff), ~family_alive)).rowcount
-    return codes + tokens
+    revoked = session.execute(delete(RevokedAccessToken).where(RevokedAccessToken.expires_at < now)).rowcount
+    return codes + tokens + revoked

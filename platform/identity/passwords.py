@@ -5,21 +5,24 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from ..refusals import N_, Invalid
+
 _hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile defaults
 MIN_LENGTH = 12
 # Hashed once so that checking an unknown e-mail costs as much as checking a wrong password.
 _DUMMY_HASH = _hasher.hash("siaga112 timing equaliser")
 
 
-class WeakPassword(ValueError):
-    pass
+class WeakPassword(Invalid):
+    def __init__(self, template: str, **params):
+        super().__init__(template, "password", **params)
 
 
 def check_strength(password: str) -> None:
     if len(password) < MIN_LENGTH:
-        raise WeakPassword(f"A password needs at least {MIN_LENGTH} characters.")
+        raise WeakPassword(N_("A password needs at least %(count)s characters."), count=MIN_LENGTH)
     if password.strip() != password or not password.isprintable():
-        raise WeakPassword("A password cannot start or end with spaces or contain control characters.")
+        raise WeakPassword(N_("A password cannot start or end with spaces or contain control characters."))
 
 
 def hash_password(password: str) -> str:

@@ -43,6 +43,8 @@ class Principal:
     grants: tuple[Grant, ...] = field(default_factory=tuple)
     name: str = ""
     email: str = ""
+    client_id: str | None = None  # the client an access token was issued to
+    token_id: str | None = None  # the access token's jti, so that it can be revoked
 
     @property
     def user_id(self) -> uuid.UUID | None:

@@ -1,7 +1,9 @@
-"""People and their roles: creating users, granting roles, authenticating, and the grants a token carries.
+"""People and their roles: accounts, grants, authentication, the members of a tenant.
 
-These functions run in platform context (they read memberships across tenants);
-the callers in api/views are the ones that check who may call them.
+The account functions run in platform context (they read memberships across tenants); the member
+functions run in the tenant's context. Callers in api/views check who may call them. Every change
+of a grant marks its transaction with `grants_changed`, so every process drops what it cached
+within seconds (in_force.py). Inviting people into a tenant is in invitations.py.
 """
 
 from __future__ import annotations
@@ -10,29 +12,24 @@ import uuid
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..audit.service import Actor, record
+from ..refusals import N_, Conflict, Invalid, NotFound, Stale
 from ..tenancy.models import Tenant
+from . import lockout
+from .in_force import grants_changed
 from .models import Membership, PlatformRole, User
-from .oauth_service import revoke_refresh_tokens_of_user
 from .passwords import hash_password, needs_rehash, verify_password
 from .principal import Grant, Principal
 from .roles import AGENCY_RESPONDER, PLATFORM_ROLES, ROLES, TENANT_ROLES
-
-
-class IdentityError(ValueError):
-    """A request about people or roles that cannot be carried out; the message says why."""
-
-
-class EmailTaken(IdentityError):
-    pass
 
 
 def normalise_email(email: str) -> str:
     email = email.strip()
     local, _, domain = email.rpartition("@")
     if not local or not domain or "." not in domain or " " in email or len(email) > 254:
-        raise IdentityError(f"{email!r} is not an e-mail address.")
+        raise Invalid(N_("%(email)s is not an e-mail address."), "email", email=repr(email))
     return f"{local}@{domain.lower()}"
 
 
@@ -40,12 +37,19 @@ def find_user_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
 
 
+def user_by_email(session: Session, email: str) -> User:
+    user = find_user_by_email(session, email)
+    if user is None:
+        raise NotFound(N_("There is no account for %(email)s."), email=email)
+    return user
+
+
 def create_user(session: Session, email: str, name: str, password: str | None = None, actor: Actor | None = None,
                 audit_tenant_id: uuid.UUID | None = None) -> User:
     """A new account; audited in the platform's chain, or in audit_tenant_id's when a tenant invites."""
     email = normalise_email(email)
     if find_user_by_email(session, email):
-        raise EmailTaken(f"There is already an account for {email}.")
+        raise Conflict(N_("There is already an account for %(email)s."), "email", email=email)
     user = User(email=email, name=name.strip() or email, password_hash=hash_password(password) if password else None)
     session.add(user)
     session.flush()
@@ -57,9 +61,7 @@ def create_user(session: Session, email: str, name: str, password: str | None = 
 
 def set_password(session: Session, email: str, password: str, actor: Actor) -> User:
     """Give an account a (new) password, e.g. a person a regional admin invited; audited, never logged."""
-    user = find_user_by_email(session, email)
-    if user is None:
-        raise IdentityError(f"There is no account for {email}.")
+    user = user_by_email(session, email)
     had_password = user.password_hash is not None
     user.password_hash = hash_password(password)
     session.flush()
@@ -68,29 +70,56 @@ def set_password(session: Session, email: str, password: str, actor: Actor) -> U
     return user
 
 
+def deactivate_user(session: Session, email: str, actor: Actor) -> User:
+    """Switch an account off: no sign-in, its sessions end, its tokens stop within seconds. Idempotent."""
+    from ..sessions import end_sessions_of
+    from .oauth_service import revoke_refresh_tokens_of_user
+
+    user = user_by_email(session, email)
+    if not user.active:
+        return user
+    user.active = False
+    session.flush()
+    end_sessions_of(session, user.id)
+    revoke_refresh_tokens_of_user(session, user.id)
+    grants_changed(session)
+    record(session, actor, "user.deactivate", "user", user.id, before={"active": True}, after={"active": False})
+    return user
+
+
+def unlock_sign_in(session: Session, user: User, secret: str | bytes, actor: Actor,
+                   tenant_id: uuid.UUID | None = None) -> int:
+    """Lift every sign-in lock and slow-down of the person (lockout.py); audited in the tenant's chain."""
+    forgotten = lockout.unlock(session, lockout.email_key(secret, user.email))
+    record(session, actor, "user.unlock", "user", user.id, tenant_id=tenant_id, after={"failures_forgotten": forgotten})
+    return forgotten
+
+
 def grant_role(session: Session, user: User, role: str, tenant_id: uuid.UUID | None = None,
                agency_id: uuid.UUID | None = None, actor: Actor | None = None) -> PlatformRole | Membership:
     if role not in ROLES:
-        raise IdentityError(f"Unknown role {role!r}; roles are {', '.join(ROLES)}.")
+        raise Invalid(N_("Unknown role %(role)s; roles are %(roles)s."), "role", role=repr(role), roles=", ".join(ROLES))
     if role in PLATFORM_ROLES:
         if tenant_id or agency_id:
-            raise IdentityError(f"{role} is a platform role: grant it without a tenant or agency.")
+            raise Invalid(N_("%(role)s is a platform role: grant it without a tenant or agency."), "role", role=role)
         existing = session.get(PlatformRole, (user.id, role))
         grant = existing or PlatformRole(user_id=user.id, role=role)
     else:
         if tenant_id is None:
-            raise IdentityError(f"{role} is granted in one tenant: name the tenant.")
+            raise Invalid(N_("%(role)s is granted in one tenant: name the tenant."), "role", role=role)
         if (role == AGENCY_RESPONDER) != (agency_id is not None):
-            raise IdentityError("agency_responder is granted for one agency (and only it takes an agency).")
+            raise Invalid(AGENCY_ONLY_FOR_RESPONDER, "agency_id")
         existing = session.scalar(select(Membership).where(
             Membership.tenant_id == tenant_id, Membership.user_id == user.id, Membership.role == role,
             Membership.agency_id.is_not_distinct_from(agency_id)))
         grant = existing or Membership(tenant_id=tenant_id, user_id=user.id, role=role, agency_id=agency_id)
     session.add(grant)
     session.flush()
-    if actor and not existing:
-        record(session, actor, "role.grant", "user", user.id, tenant_id=tenant_id,
-               after={"role": role, "agency_id": str(agency_id) if agency_id else None})
+    if not existing:
+        grants_changed(session)
+        if actor:
+            record(session, actor, "role.grant", "user", user.id, tenant_id=tenant_id,
+                   after={"role": role, "agency_id": str(agency_id) if agency_id else None})
     return grant
 
 
@@ -117,21 +146,11 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     return user
 
 
-__all__ = ["TENANT_ROLES", "authenticate", "create_user", "grant_role", "grants_of", "principal_of"]
-
-
 # --- members of a tenant (called in that tenant's context) ------------------
 
-class MemberNotFound(IdentityError):
-    pass
-
-
-class DuplicateGrant(IdentityError):
-    pass
-
-
-class StaleMember(IdentityError):
-    pass
+AGENCY_ONLY_FOR_RESPONDER = N_("An agency responder is granted for one agency of this region, and only that role "
+                               "takes an agency.")
+NO_SUCH_MEMBER = N_("This region has no such member.")
 
 
 def member_snapshot(membership: Membership) -> dict:
@@ -148,57 +167,63 @@ def get_member(session: Session, tenant_id: uuid.UUID, membership_id: uuid.UUID)
     membership = session.scalar(select(Membership).where(Membership.tenant_id == tenant_id,
                                                          Membership.id == membership_id))
     if membership is None:
-        raise MemberNotFound("This tenant has no such member.")
+        raise NotFound(NO_SUCH_MEMBER)
     return membership
 
 
-def _check_tenant_grant(session: Session, tenant_id: uuid.UUID, role: str, agency_id: uuid.UUID | None) -> None:
+def is_member(session: Session, tenant_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+    return session.scalar(select(Membership.id).where(Membership.tenant_id == tenant_id,
+                                                      Membership.user_id == user_id).limit(1)) is not None
+
+
+def check_tenant_grant(session: Session, tenant_id: uuid.UUID, role: str, agency_id: uuid.UUID | None) -> None:
     from sqlalchemy import text
 
     if role not in TENANT_ROLES:
-        raise IdentityError(f"Only tenant roles can be granted here ({', '.join(TENANT_ROLES)}); "
-                            "platform roles are granted by a platform admin.")
+        raise Invalid(N_("Only the roles of a region can be granted here (%(roles)s); platform roles are granted by "
+                         "a platform admin."), "role", roles=", ".join(TENANT_ROLES))
     if (role == AGENCY_RESPONDER) != (agency_id is not None):
-        raise IdentityError("agency_responder needs agency_id (one agency of this tenant); other roles take none.")
+        raise Invalid(AGENCY_ONLY_FOR_RESPONDER, "agency_id")
     if agency_id is not None and not session.execute(
             text("SELECT 1 FROM agencies WHERE tenant_id = :t AND id = :a"), {"t": tenant_id, "a": agency_id}).first():
-        raise IdentityError("agency_id is not an agency of this tenant.")
+        raise Invalid(N_("Choose an agency of this region."), "agency_id")
 
 
-def invite_member(session: Session, tenant_id: uuid.UUID, email: str, name: str, role: str,
-                  agency_id: uuid.UUID | None, actor) -> Membership:
-    """Grant a tenant role to a person, creating their account (without a password) if they are new."""
-    _check_tenant_grant(session, tenant_id, role, agency_id)
-    user = find_user_by_email(session, email) or create_user(session, email, name, actor=actor, audit_tenant_id=tenant_id)
+def add_member(session: Session, tenant_id: uuid.UUID, user: User, role: str, agency_id: uuid.UUID | None,
+               actor: Actor, action: str = "member.grant") -> Membership:
+    """Grant a tenant role to a person (already checked with check_tenant_grant)."""
     if session.scalar(select(Membership.id).where(
             Membership.tenant_id == tenant_id, Membership.user_id == user.id, Membership.role == role,
             Membership.agency_id.is_not_distinct_from(agency_id))):
-        raise DuplicateGrant(f"{user.email} already holds {role} here.")
+        raise Conflict(N_("%(email)s already holds this role here."), "role", email=user.email)
     membership = Membership(tenant_id=tenant_id, user_id=user.id, role=role, agency_id=agency_id, user=user)
     session.add(membership)
     session.flush()
-    record(session, actor, "member.grant", "membership", membership.id, tenant_id=tenant_id,
+    grants_changed(session)
+    record(session, actor, action, "membership", membership.id, tenant_id=tenant_id,
            after=member_snapshot(membership))
     return membership
 
 
 def change_member(session: Session, membership: Membership, role: str, agency_id: uuid.UUID | None, actor) -> Membership:
-    from sqlalchemy.orm.exc import StaleDataError
-    _check_tenant_grant(session, membership.tenant_id, role, agency_id)
+    check_tenant_grant(session, membership.tenant_id, role, agency_id)
     before = member_snapshot(membership)
     membership.role, membership.agency_id = role, agency_id
     try:
         session.flush()
     except StaleDataError:
-        raise StaleMember("Someone else changed this membership meanwhile; fetch it again.") from None
+        raise Stale(N_("Someone else changed this membership meanwhile; fetch it again.")) from None
+    grants_changed(session)
     record(session, actor, "member.change", "membership", membership.id, tenant_id=membership.tenant_id,
            before=before, after=member_snapshot(membership))
     return membership
 
 
 def revoke_member(session: Session, membership: Membership, actor) -> None:
+    """Take a role in this tenant away. Only this grant ends: the person's tokens keep their roles elsewhere
+    (in_force.py narrows every token to what is still in force), and a refresh issues what they still hold."""
     record(session, actor, "member.revoke", "membership", membership.id, tenant_id=membership.tenant_id,
            before=member_snapshot(membership))
     session.delete(membership)
     session.flush()
-    revoke_refresh_tokens_of_user(session, membership.user_id)  # no refresh may bring the old role back
+    grants_changed(session)

@@ -1,9 +1,9 @@
 """Access tokens: issuing them (RFC 9068 JWTs through authlib) and verifying them on every API request.
 
-Issuing reads the user's roles at that moment into the "grants" claim, so a
-token is only as fresh as its short lifetime (SIAGA_ACCESS_TOKEN_TTL).
-Verifying touches no database: the signature, header and claims decide, with
-the public key imported once per process.
+Issuing reads the user's roles at that moment into the "grants" claim. Verifying touches no
+database: the signature, header and claims decide, with the public key imported once per process;
+the access layer then cuts the claimed grants down to what is still in force (in_force.py), so a
+revoked role stops working within seconds, not when the token expires.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from ..config import Settings
 from ..tenancy.context import PLATFORM, current_context
+from .in_force import OPS_CLIENT_ID
 from .keys import ALGORITHM, SigningKey, signing_key
 from .models import User
 from .principal import Grant, Principal
@@ -35,9 +36,11 @@ ACCESS_TOKEN_TYPES = ("at+jwt", "application/at+jwt")
 HEADER_PARAMETERS = {"alg", "typ", "kid"}
 REQUIRED_CLAIMS = ("iss", "sub", "aud", "exp", "iat", "jti", "client_id")
 SCOPES_SUPPORTED = ("openid", "profile", "email", "api")
-OPS_CLIENT_ID = "siaga112-cli"  # the client_id of tokens made by `siaga112 token issue`
 OPS_GRANT_TYPE = "urn:siaga112:token-issue"
-MAX_OPS_TTL = 24 * 3600
+# `siaga112 token issue` lives at most an hour, like SIAGA_ACCESS_TOKEN_TTL's ceiling: such a token is pasted
+# into scripts and shell histories, and although a revoked role or account now stops it within seconds,
+# that helps only once someone notices; a token that outlives its task is a leak waiting to happen.
+MAX_OPS_TTL = 3600
 
 
 class InvalidToken(Exception):
@@ -246,4 +249,4 @@ def _principal(claims: dict[str, Any]) -> Principal:
         raise InvalidToken("The access token's subject or grants are malformed; get a new one from "
                            "/oauth/token.") from None
     return Principal(kind=kind, subject=subject, grants=grants, name=str(claims.get("name", "")),
-                     email=str(claims.get("email", "")))
+                     email=str(claims.get("email", "")), client_id=str(claims["client_id"]), token_id=str(claims["jti"]))

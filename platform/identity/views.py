@@ -1,18 +1,15 @@
 """Signing in and out of the web UI, and the landing page of each role.
 
-Failed sign-ins are counted per e-mail address (5 within 15 minutes lock that
-address until the oldest of them is 15 minutes old), and every sign-in POST
-per client address; both in Redis through Flask-Limiter (see security.py).
-The lock applies to any address, known or not, so it tells nothing about
-which accounts exist. Both limits come from the app's config
-(SIGN_IN_EMAIL_LIMIT, SIGN_IN_ADDRESS_LIMIT) so that tests can shorten them.
+Failed sign-ins lock an e-mail address for one client address and slow it down for the others
+(lockout.py, in PostgreSQL); every sign-in POST is also rate limited per client address through
+Flask-Limiter (SIGN_IN_ADDRESS_LIMIT, see security.py). Both apply to any e-mail address, known or
+not, so they tell nothing about which accounts exist; the numbers come from the app's config so that
+tests can shorten them.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
-import hmac
 import math
 import time
 from datetime import datetime, timezone
@@ -25,11 +22,13 @@ from flask_babel import lazy_gettext
 from flask_limiter.util import get_remote_address
 from sqlalchemy import select
 
+from ..audit.service import Actor, record
 from ..db import request_session
 from ..security import rate_limit, rotate_session
 from ..tenancy.context import PLATFORM, set_context
 from ..tenancy.models import Tenant
 from ..web import safe_next
+from . import lockout
 from .access import ALLOWED_ROLES_ATTRIBUTE, public
 from .forms import SignInForm
 from .models import User
@@ -41,9 +40,10 @@ from .web_session import SESSION_USER_KEY, signed_in_user_id
 SESSION_NAME_KEY = "user_name"  # shown in the page header without a query
 SESSION_AUTH_TIME_KEY = "auth_time"  # epoch seconds of the sign-in: OpenID auth_time (oauth_grants.AUTH_TIME_KEY)
 DEFAULTS = {
-    "SIGN_IN_EMAIL_LIMIT": "5 per 15 minutes",  # failed sign-ins of one e-mail address
+    **lockout.DEFAULTS,
     "SIGN_IN_ADDRESS_LIMIT": "30 per minute; 300 per hour",  # sign-in attempts from one client address
 }
+SIGN_IN_AUDITOR = Actor.system("sign-in")
 
 ROLE_LABELS = {
     PLATFORM_ADMIN: lazy_gettext("Platform admin"),
@@ -103,21 +103,8 @@ def local_next(raw: str | None) -> str | None:
     return raw if safe_next(raw) == raw else None
 
 
-def email_key() -> str:
-    """The rate-limit key of the e-mail in the form: keyed-hashed, so Redis holds no addresses."""
-    email = (request.form.get("email") or "").strip().lower()
-    secret = current_app.secret_key
-    secret = secret.encode() if isinstance(secret, str) else secret
-    return "email:" + hmac.new(secret, email.encode(), hashlib.sha256).hexdigest()[:32]
-
-
-def _sign_in_failed(_response) -> bool:
-    return bool(g.get("sign_in_failed"))
-
-
-def _refusal(reset_at: float, message_for) -> Response:
+def _refusal(seconds: int, message_for) -> Response:
     """The sign-in page again, 429, saying when to try again (in minutes, and the time in WIB)."""
-    seconds = max(1, math.ceil(reset_at - time.time()))
     minutes = math.ceil(seconds / 60)
     at = format_time(datetime.fromtimestamp(time.time() + seconds, timezone.utc), "short")
     response = make_response(_render_sign_in(SignInForm(), error=message_for(minutes, at)), 429)
@@ -125,15 +112,23 @@ def _refusal(reset_at: float, message_for) -> Response:
     return response
 
 
-def _email_locked(limit):
-    return _refusal(limit.window[0], lambda minutes, at: ngettext(
+def _held(wait: lockout.Held) -> Response:
+    if wait.reason == "slowed":
+        response = make_response(_render_sign_in(SignInForm(), error=ngettext(
+            "This e-mail address has had many failed sign-ins from several places. Wait %(num)s second "
+            "before the next try.",
+            "This e-mail address has had many failed sign-ins from several places. Wait %(num)s seconds "
+            "before the next try.", wait.seconds)), 429)
+        response.headers["Retry-After"] = str(wait.seconds)
+        return response
+    return _refusal(wait.seconds, lambda minutes, at: ngettext(
         "Too many failed sign-ins for this e-mail address. Try again in %(num)s minute (at %(time)s WIB).",
         "Too many failed sign-ins for this e-mail address. Try again in %(num)s minutes (at %(time)s WIB).",
         minutes, time=at))
 
 
 def _address_limited(limit):
-    return _refusal(limit.window[0], lambda minutes, at: ngettext(
+    return _refusal(max(1, math.ceil(limit.window[0] - time.time())), lambda minutes, at: ngettext(
         "Too many sign-in attempts from your network. Try again in %(num)s minute (at %(time)s WIB).",
         "Too many sign-in attempts from your network. Try again in %(num)s minutes (at %(time)s WIB).",
         minutes, time=at))
@@ -150,36 +145,50 @@ def _render_sign_in(form: SignInForm, error: str | None = None) -> str:
 @public
 @rate_limit(lambda: current_app.config["SIGN_IN_ADDRESS_LIMIT"], key_func=get_remote_address, methods=["POST"],
             on_breach=_address_limited)
-@rate_limit(lambda: current_app.config["SIGN_IN_EMAIL_LIMIT"], key_func=email_key, methods=["POST"],
-            deduct_when=_sign_in_failed, on_breach=_email_locked)
 def sign_in():
     target = local_next(request.args.get("next"))
     if request.method == "GET" and signed_in_user_id() is not None and target is None:
         return redirect(url_for(".home"))
     # Signed in and sent here with a `next` (e.g. OpenID's prompt=login): the form again, to prove it anew.
     form = SignInForm()
-    error = None
-    if form.validate_on_submit():
-        db = request_session()
-        set_context(db, PLATFORM)  # people are platform-wide
-        user = authenticate(db, form.email.data, form.password.data)
-        if user is not None:
-            db.commit()  # authenticate may have upgraded the password hash
-            session.clear()
-            session[SESSION_USER_KEY] = str(user.id)
-            session[SESSION_NAME_KEY] = user.name
-            session[SESSION_AUTH_TIME_KEY] = int(time.time())
-            rotate_session()  # a new session id: one planted before sign-in is worth nothing
-            return redirect(target or url_for(".home"))
-        g.sign_in_failed = True  # counted against the e-mail address (see the rate limit above)
-        error = _("The e-mail address or the password is not correct.")
-    return _render_sign_in(form, error)
+    if not form.validate_on_submit():
+        return _render_sign_in(form)
+    db = request_session()
+    set_context(db, PLATFORM)  # people are platform-wide
+    policy, address = lockout.Policy.of(current_app.config), get_remote_address()
+    key = lockout.email_key(current_app.secret_key, form.email.data)
+    wait = lockout.held(db, key, address, policy)
+    if wait is not None:
+        return _held(wait)  # not even checked: a lock holds for the right password too
+    user = authenticate(db, form.email.data, form.password.data)
+    if user is None:
+        if lockout.record_failure(db, key, address, policy):
+            _audit_lock(db, form.email.data, address, policy)
+        return _render_sign_in(form, _("The e-mail address or the password is not correct."))
+    lockout.clear_pair(db, key, address)  # committed with the rest (and any upgraded password hash)
+    session.clear()
+    session[SESSION_USER_KEY] = str(user.id)
+    session[SESSION_NAME_KEY] = user.name
+    session[SESSION_AUTH_TIME_KEY] = int(time.time())
+    rotate_session()  # a new session id: one planted before sign-in is worth nothing
+    return redirect(target or url_for(".home"))
+
+
+def _audit_lock(db, email: str, address: str, policy: lockout.Policy) -> None:
+    """A lock of a real account goes into the audit log; one of an address nobody has only into the log."""
+    from .service import find_user_by_email
+
+    user = find_user_by_email(db, email)
+    if user is None:
+        return
+    record(db, SIGN_IN_AUDITOR, "sign_in.lock", "user", user.id,
+           after={"address": address, "failures": policy.lock_after, "window_seconds": policy.window_seconds})
 
 
 @bp.post("/sign-out")
 @public
 def sign_out():
-    session.clear()  # deletes the session in Redis and the cookie
+    session.clear()  # deletes the stored session and the cookie
     return redirect(url_for(".sign_in", signed_out=1))
 
 

@@ -2,6 +2,8 @@
 
 from rq import cron
 
+from ..identity.jobs import purge_expired_identity
+from ..sessions import purge_expired_sessions
 from ..storage import sweep_stale_uploads
 from .mail import sweep_unsent_mail
 from .outbox import relay_outbox
@@ -11,3 +13,5 @@ from .runtime import job_settings
 cron.register(relay_outbox, OUTBOX, interval=job_settings().outbox_interval)
 cron.register(sweep_stale_uploads, DEFAULT, interval=3600)
 cron.register(sweep_unsent_mail, MAIL, interval=600)
+cron.register(purge_expired_sessions, DEFAULT, interval=3600)
+cron.register(purge_expired_identity, DEFAULT, interval=3600)

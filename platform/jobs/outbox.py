@@ -7,22 +7,20 @@ locks the row and skips an event already processed.
 
 from __future__ import annotations
 
-import logging
 from typing import Callable
 
 from redis import Redis
-from redis.exceptions import RedisError
 from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..db import Database
+from ..dependencies import Breaker
 from ..tenancy.context import PLATFORM
 from .events import handlers_for
 from .models import OutboxEvent
 from .queues import OUTBOX, queue
 
-log = logging.getLogger(__name__)
 RELAY_BATCH = 500
 
 
@@ -38,16 +36,18 @@ def emit(session: Session, topic: str, payload: dict) -> OutboxEvent:
 _EMITTED = "siaga112.outbox.emitted"
 
 
-def relay_after_commit(database: Database, connection: Callable[[], Redis]) -> None:
+def relay_after_commit(database: Database, connection: Callable[[], Redis], breaker: Breaker | None = None) -> None:
     """Relay events as soon as the transaction that wrote them commits, when Redis answers.
 
-    When it does not, the request still succeeds and rq cron relays them later.
+    When it does not, the request still succeeds and rq cron relays them later; `breaker` keeps the
+    following requests from waiting on a Redis that just failed (see platform.dependencies).
     """
+    breaker = breaker or Breaker("Redis")
 
     @sa_event.listens_for(database.sessions, "after_commit")
     def relay(session: Session) -> None:
         if session.info.pop(_EMITTED, False):
-            try_relay(database, connection())
+            try_relay(database, connection(), breaker)
 
     @sa_event.listens_for(database.sessions, "after_rollback")
     def forget(session: Session) -> None:
@@ -69,12 +69,9 @@ def relay_pending(database: Database, connection: Redis, limit: int = RELAY_BATC
     return len(events)
 
 
-def try_relay(database: Database, connection: Redis) -> None:
+def try_relay(database: Database, connection: Redis, breaker: Breaker) -> None:
     """Relay now if Redis answers; otherwise leave the events for rq cron's next relay."""
-    try:
-        relay_pending(database, connection)
-    except RedisError as error:
-        log.warning("outbox relay postponed, Redis unreachable", extra={"error": str(error)})
+    breaker.call(lambda: relay_pending(database, connection))
 
 
 def process_event(database: Database, event_id: int) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 
 from redis import Redis
+from rq import Worker
 
 from ..config import Settings
 from ..db import Database, database_urls
@@ -26,3 +27,14 @@ def job_redis() -> Redis:
 
     settings = job_settings()
     return redis_connection(settings.redis_url or EmbeddedRedis(settings.data_dir).url)
+
+
+class StoppableWorker(Worker):
+    """rq's worker, remembering whether a signal asked it to stop: rq's `work()` also returns, without
+    one, when it loses Redis or meets an error it does not expect; `siaga112 worker` then starts again."""
+
+    stop_asked = False
+
+    def request_stop(self, signum, frame):
+        self.stop_asked = True
+        super().request_stop(signum, frame)

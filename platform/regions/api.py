@@ -1,5 +1,4 @@
 from flask.views import MethodView
-from flask_smorest import abort
 
 from ..api import ApiBlueprint, SelectPage
 from ..db import request_session
@@ -29,8 +28,4 @@ class RegionByCode(MethodView):
     @blp.alt_response(404, description="No region has this code")
     def get(self, code):
         """One region by its Kemendagri code (e.g. 33.75)"""
-        try:
-            return service.get_region(request_session(), code)
-        except service.RegionNotFound:
-            abort(404, message=f"No region has the code {code!r}. Codes look like 33.75; "
-                               "list them with GET /api/v1/regions.")
+        return service.get_region(request_session(), code)

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
+from ..refusals import N_, NotFound
 from .models import Province, Region
 
 # Indonesia's three time zones by province code (Permendagri / UU 1987 time zone split).
@@ -37,8 +38,10 @@ class UnknownProvince(ValueError):
     pass
 
 
-class RegionNotFound(LookupError):
-    pass
+class RegionNotFound(NotFound):
+    def __init__(self, code: str):
+        super().__init__(N_("No region has the code %(region_code)s. Codes look like 33.75; list them with "
+                            "GET /api/v1/regions."), region_code=repr(code))
 
 
 def time_zone_of_province(code: str) -> str:

@@ -15,6 +15,7 @@ from sqlalchemy.sql import Select
 from ..audit.service import Actor, record
 from ..identity.principal import Principal
 from ..jobs.outbox import emit
+from ..refusals import N_, STALE, Conflict, Forbidden, Invalid, Stale
 from ..regions.models import Region
 from ..regions.service import CODE_FORMAT
 from .models import TENANT_STATUSES, Tenant
@@ -22,26 +23,11 @@ from .models import TENANT_STATUSES, Tenant
 TENANT_CREATED = "tenant.created"  # outbox topic, payload {"tenant_id", "region_code", "slug"}
 EDITABLE_BY_TENANT = {"contact_email", "address"}
 EDITABLE_BY_PLATFORM = EDITABLE_BY_TENANT | {"status"}
+TENANT_EXISTS = N_("%(region)s already has a tenant.")
 
 
-class TenantError(ValueError):
-    """A tenant operation that cannot be carried out; the message says why."""
-
-
-class UnknownRegion(TenantError):
-    pass
-
-
-class TenantExists(TenantError):
-    pass
-
-
-class StaleTenant(TenantError):
-    pass
-
-
-class NotEditable(TenantError):
-    pass
+class StaleTenant(Stale):
+    """Someone else changed the tenant meanwhile (onboarding retries on it when it moves the status)."""
 
 
 def slug_for(name: str) -> str:
@@ -58,16 +44,17 @@ def snapshot(tenant: Tenant) -> dict:
 def create_tenant(session: Session, region_code: str, actor: Actor) -> Tenant:
     region = session.get(Region, region_code) if CODE_FORMAT.fullmatch(region_code) else None
     if region is None:
-        raise UnknownRegion(f"There is no region {region_code!r}; codes look like 33.75 (see GET /api/v1/regions).")
+        raise Invalid(N_("There is no region %(region_code)s; codes look like 33.75 (see GET /api/v1/regions)."),
+                      "region_code", region_code=repr(region_code))
     if session.scalar(select(Tenant.id).where(Tenant.region_code == region_code)):
-        raise TenantExists(f"{region.name} already has a tenant.")
+        raise Conflict(TENANT_EXISTS, "region_code", region=region.name)
     tenant = Tenant(id=uuid.uuid4(), region_code=region_code, slug=slug_for(region.name), region=region)
     try:
         with session.begin_nested():
             session.add(tenant)
             session.flush()
     except IntegrityError:  # created by someone else a moment ago
-        raise TenantExists(f"{region.name} already has a tenant.") from None
+        raise Conflict(TENANT_EXISTS, "region_code", region=region.name) from None
     record(session, actor, "tenant.create", "tenant", tenant.id, tenant_id=tenant.id, after=snapshot(tenant))
     # Contexts set a new tenant up from this event (tenants/categories seeds the national categories);
     # the kernel names no context, and the event commits with the tenant or not at all.
@@ -90,9 +77,9 @@ def update_tenant(session: Session, tenant: Tenant, changes: dict, actor: Actor,
     allowed = EDITABLE_BY_PLATFORM if platform else EDITABLE_BY_TENANT
     refused = sorted(set(changes) - allowed)
     if refused:
-        raise NotEditable(f"Your role may not change {', '.join(refused)}.")
+        raise Forbidden(N_("Your role may not change %(fields)s."), fields=", ".join(refused))
     if "status" in changes and changes["status"] not in TENANT_STATUSES:
-        raise TenantError(f"Status must be one of {', '.join(TENANT_STATUSES)}.")
+        raise Invalid(N_("Status must be one of %(statuses)s."), "status", statuses=", ".join(TENANT_STATUSES))
     before = snapshot(tenant)
     for name, value in changes.items():
         setattr(tenant, name, value)
@@ -100,7 +87,7 @@ def update_tenant(session: Session, tenant: Tenant, changes: dict, actor: Actor,
     try:
         session.flush()
     except StaleDataError:
-        raise StaleTenant("Someone else changed this tenant meanwhile; fetch it again and reapply your change.") from None
+        raise StaleTenant(STALE) from None
     record(session, actor, "tenant.update", "tenant", tenant.id, tenant_id=tenant.id, before=before, after=snapshot(tenant))
     return tenant
 

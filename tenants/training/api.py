@@ -2,7 +2,6 @@
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import send_file
 from flask.views import MethodView
 from siaga112.platform.api import ApiBlueprint, SelectPage
 from siaga112.platform.identity.access import roles_allowed, tenant_scope
@@ -13,7 +12,7 @@ from siaga112.platform.identity.roles import (
     SUPERVISOR,
 )
 from siaga112.platform.refusals import N_, NotFound
-from siaga112.platform.storage import MAGIC, file_store
+from siaga112.platform.storage import MAGIC, download
 
 from . import service
 from .certificates import delete_with_certificate, store_upload
@@ -115,12 +114,7 @@ class Certificate(MethodView):
 
 def certificate_response(training):
     """The stored certificate as a download, typed as sniffed at upload, never rendered by the browser."""
-    store = file_store()
-    if not training.has_certificate or not store.exists(training.certificate_key):
+    if not training.has_certificate:
         raise NotFound(N_("This training record has no certificate yet."))
-    response = send_file(store.open(training.certificate_key), mimetype=training.certificate_type, as_attachment=True,
-                         download_name=training.certificate_name, etag=training.certificate_sha256, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return download(training.certificate_key, training.certificate_type, training.certificate_name,
+                    training.certificate_sha256)

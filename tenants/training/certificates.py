@@ -1,8 +1,8 @@
 """Storing an uploaded certificate and pointing its record at it, so that file and row never disagree.
 
-Both functions here commit themselves, deliberately, rather than leaving it to the request's unit of
-work: what happens to a file depends on whether its row's change was committed, so the commit has to
-happen before the function decides (delete the new file if it failed, the old one once it succeeded).
+The file is written before the row changes. What becomes of the files depends on whether the row's
+change commits (the request's unit of work): if it does not, the new file is removed; if it does,
+the one it replaced is (platform.db's on_commit/on_rollback). A record never points at a missing file.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
 from siaga112.platform.audit.service import Actor
+from siaga112.platform.db import on_commit, on_rollback
 from siaga112.platform.storage import file_store
 
 from . import service
@@ -18,27 +19,18 @@ from .models import TrainingRecord
 
 
 def store_upload(session: Session, training: TrainingRecord, upload: FileStorage, actor: Actor) -> None:
-    """Store the file, attach it and commit; a StorageError refusal (nothing kept) if the file is refused.
-
-    The file is written before the row changes: if the commit fails the new file is deleted, and
-    the replaced one is deleted only after the commit, so a record never points at a missing file.
-    """
+    """Store the file and attach it; a StorageError refusal (nothing kept) if the file is refused."""
     store = file_store()
     stored = store.save(upload.stream, service.storage_namespace(training.tenant_id))
-    try:
-        replaced = service.attach_certificate(session, training, stored, upload.filename, actor)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        store.delete(stored.key)
-        raise
+    on_rollback(session, lambda: store.delete(stored.key))
+    replaced = service.attach_certificate(session, training, stored, upload.filename, actor)
     if replaced:
-        store.delete(replaced)
+        on_commit(session, lambda: store.delete(replaced))
 
 
 def delete_with_certificate(session: Session, training: TrainingRecord, actor: Actor) -> None:
-    """Delete the record and commit, then its certificate: a failed commit keeps row and file together."""
+    """Delete the record; its certificate goes once that is committed (a failed commit keeps both)."""
     key = service.delete_record(session, training, actor)
-    session.commit()
     if key:
-        file_store().delete(key)
+        store = file_store()
+        on_commit(session, lambda: store.delete(key))

@@ -9,7 +9,7 @@ Then, as the runtime role under row-level security, one transaction per tenant:
     alone, and GET /api/v1/tenants/{tenant}/roster/coverage through the app (JSON included);
   * 514 tenants one after another, as a nightly job would, with the total and per-tenant figures.
 
-    /work/venv/bin/python tests/bench/bench_coverage.py [--repeats 20] [--tenants 514] [--json-only]
+    .venv/bin/python tests/bench/bench_coverage.py [--repeats 20] [--tenants 514] [--json-only]
 """
 
 from __future__ import annotations

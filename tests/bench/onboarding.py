@@ -19,7 +19,7 @@ Then, as the runtime role under row-level security:
   * with --wrk-duration > 0 (default 5): the same three pages under `siaga112 up` (gunicorn, 2 sync
     workers) and wrk, signed in through the real sign-in form.
 
-    /work/venv/bin/python tests/bench/onboarding.py [--repeats 20] [--tenants 514] [--wrk-duration 5]
+    .venv/bin/python tests/bench/onboarding.py [--repeats 20] [--tenants 514] [--wrk-duration 5]
                                                     [--connections 4] [--json-only]
 """
 

@@ -3,7 +3,7 @@ that returns the byte-identical body, both under gunicorn with the same argv and
 
 Needs `wrk` (Debian: `apt-get install -y wrk`). Loopback only; every wrk run is bounded by --duration.
 
-    /work/venv/bin/python tests/bench/regions_api.py [--duration 10] [--rounds 3] [--threads 2] [--connections 16]
+    .venv/bin/python tests/bench/regions_api.py [--duration 10] [--rounds 3] [--threads 2] [--connections 16]
                                                      [--quiet-wait S] [--retries N] [--siaga-log-level LEVEL]
                                                      [--json-only]
 """

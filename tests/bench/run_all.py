@@ -1,7 +1,7 @@
 """Run every benchmark, each in its own process and data dir; print the tables, then one JSON document.
 
-    /work/venv/bin/python tests/bench/run_all.py           # full run, about 6 minutes
-    /work/venv/bin/python tests/bench/run_all.py --quick   # smoke run of the harness, about 1 minute
+    .venv/bin/python tests/bench/run_all.py           # full run, about 6 minutes
+    .venv/bin/python tests/bench/run_all.py --quick   # smoke run of the harness, about 1 minute
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ One cold run creates the data (initdb, roles, migrations, regions), then RUNS wa
 Each run is stopped with SIGINT and must leave no process behind (gunicorn, rq worker, rq cron,
 redis-server, postgres).
 
-    /work/venv/bin/python tests/bench/startup.py [--runs 3] [--json-only]
+    .venv/bin/python tests/bench/startup.py [--runs 3] [--json-only]
 """
 
 from __future__ import annotations
