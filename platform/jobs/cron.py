@@ -12,6 +12,6 @@ from .runtime import job_settings
 
 cron.register(relay_outbox, OUTBOX, interval=job_settings().outbox_interval)
 cron.register(sweep_stale_uploads, DEFAULT, interval=3600)
-cron.register(sweep_unsent_mail, MAIL, interval=600)
+cron.register(sweep_unsent_mail, MAIL, interval=60)  # mail written while Redis was away goes out within minutes
 cron.register(purge_expired_sessions, DEFAULT, interval=3600)
 cron.register(purge_expired_identity, DEFAULT, interval=3600)

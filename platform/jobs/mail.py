@@ -21,7 +21,6 @@ import logging
 from datetime import timedelta
 
 from redis import Redis
-from redis.exceptions import RedisError
 from rq import Retry
 from rq.job import Job
 from sqlalchemy import event as sa_event
@@ -38,7 +37,7 @@ log = logging.getLogger(__name__)
 SEND_MAIL = "siaga112.platform.jobs.mail.send_mail"
 # Six tries over about two and a half hours: enough to ride out a mail server's restart or a maintenance window.
 RETRY_INTERVALS = [30, 120, 600, 1800, 3600, 3600]
-NEVER_TRIED_AFTER = timedelta(minutes=10)  # mail never tried this long after it was written lost its job
+NEVER_TRIED_AFTER = timedelta(minutes=1)  # mail never tried this long after it was written lost its job
 SWEEP_BATCH = 500
 _PENDING = "siaga112.mail.pending"
 
@@ -69,15 +68,18 @@ def _enqueue_committed(session: Session) -> None:
     mail_ids = session.info.pop(_PENDING, None)
     if not mail_ids:
         return
-    from .runtime import job_redis  # the worker's (or web process's) Redis, from the same SIAGA_* settings
+    from ..dependencies import redis_breaker
+    from .runtime import job_redis, job_redis_url  # the worker's (or web process's) Redis, from SIAGA_* settings
 
-    try:
+    def enqueue() -> bool:
         connection = job_redis()
         for mail_id in mail_ids:
             enqueue_send(connection, mail_id)
-    except RedisError as error:
-        log.warning("mail written but not enqueued; rq cron's sweep will enqueue it",
-                    extra={"mail_ids": mail_ids, "error": str(error)})
+        return True
+
+    # Through the process's breaker: a Redis that just failed is not waited on; the sweep enqueues later.
+    if not redis_breaker(job_redis_url()).call(enqueue, fallback=False):
+        log.info("mail written but not enqueued; rq cron's sweep will enqueue it", extra={"mail_ids": mail_ids})
 
 
 @sa_event.listens_for(Session, "after_rollback")

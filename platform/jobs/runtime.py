@@ -22,11 +22,15 @@ def job_database() -> Database:
     return Database(database_urls(job_settings()).runtime)
 
 
-def job_redis() -> Redis:
+def job_redis_url() -> str:
     from ..embedded import EmbeddedRedis
 
     settings = job_settings()
-    return redis_connection(settings.redis_url or EmbeddedRedis(settings.data_dir).url)
+    return settings.redis_url or EmbeddedRedis(settings.data_dir).url
+
+
+def job_redis() -> Redis:
+    return redis_connection(job_redis_url())
 
 
 class StoppableWorker(Worker):
