@@ -110,7 +110,8 @@ def test_a_new_person_chooses_a_password_and_is_signed_in(app, client, database,
     client.post(members_url(tenants), json={"email": email, "name": "Siti", "role": "operator"}, headers=admin_a)
     browser, answer = accept_by_password(app, invitation_link(database, email), name="Siti Rahma")
     assert answer.status_code == 302
-    assert "Siti Rahma" in browser.get("/home").get_data(as_text=True)
+    home = browser.get("/home").get_data(as_text=True)
+    assert "Siti Rahma" in home and "Selamat datang: kini Anda Operator di Kota Pekalongan" in home
     with database.transaction(PLATFORM) as session:
         user = session.scalar(select(User).where(User.email == email))
         assert user.name == "Siti Rahma" and user.password_hash is not None
