@@ -164,6 +164,6 @@ def test_revoking_a_membership_ends_only_that_regions_grants(client, database, t
     assert client.delete(path, headers=admin_a | {"If-Match": etag}).status_code == 204
 
     in_force = client.application.extensions["siaga112.in_force"]
-    in_force.entries.clear()  # what the next poll of the grants epoch does on every process (tests/test_revocation.py)
+    in_force.forget()  # what the next poll of the grants epoch does on every process (tests/test_revocation.py)
     assert client.get(f"/api/v1/tenants/{tenants['a']['tenant'].slug}", headers=token).status_code == 404
     assert client.get(f"/api/v1/tenants/{tenants['b']['tenant'].slug}", headers=token).status_code == 200

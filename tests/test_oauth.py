@@ -311,7 +311,7 @@ def test_a_revoked_access_token_is_refused_at_once(client, world):
     response = client.post("/oauth/revoke", data={"token": tokens["access_token"], "token_type_hint": "access_token",
                                                   "client_id": world.public_id})
     assert response.status_code == 200
-    client.application.extensions["siaga112.in_force"].entries.clear()  # as the next epoch poll does
+    client.application.extensions["siaga112.in_force"].forget()  # as the next epoch poll does
     refused = client.get(tenant, headers=bearer)
     assert refused.status_code == 401 and "revoked" in refused.json["detail"]
     # Only the token's own client may revoke it; another token of the same person goes on working.

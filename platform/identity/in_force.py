@@ -50,6 +50,7 @@ EPOCH_KEY = "siaga:grants:epoch"
 POLL_SECONDS = 1.0
 TRUST_SECONDS = 30.0
 TRUST_WITHOUT_REDIS_SECONDS = 5.0
+MAX_ENTRIES = 50_000  # people and clients one process remembers; beyond it, it starts afresh
 _CHANGED = "siaga112.grants_changed"
 _UNREADABLE = object()
 
@@ -90,6 +91,7 @@ class InForce:
         self.epoch: Any = _UNREADABLE
         self.polled_at = float("-inf")
         self.redis_was_readable = True
+        self.generation = 0  # bumped whenever the entries are dropped: a read begun before must not be kept
 
     # --- freshness ---------------------------------------------------------------------------
 
@@ -100,10 +102,15 @@ class InForce:
         epoch = self.breaker.call(lambda: self.redis.get(EPOCH_KEY), fallback=_UNREADABLE)
         readable = epoch is not _UNREADABLE
         if readable and (epoch != self.epoch or not self.redis_was_readable):
-            self.entries.clear()  # something changed, or may have while nobody could say so
+            self.forget()  # something changed, or may have while nobody could say so
         if readable:
             self.epoch = epoch
         self.redis_was_readable = readable
+
+    def forget(self) -> None:
+        """Drop everything cached (what a moved epoch does)."""
+        self.entries.clear()
+        self.generation += 1
 
     def _trust(self) -> float:
         return TRUST_SECONDS if self.redis_was_readable else TRUST_WITHOUT_REDIS_SECONDS
@@ -115,9 +122,14 @@ class InForce:
             entry = self.entries.get(key)
             if entry is not None and now - entry.read_at < self._trust():
                 return entry.value
+            generation = self.generation
         value = read()
         with self.lock:
-            self.entries[key] = _Entry(value, now)
+            # Kept only if nothing was announced while it was read (it might predate the change).
+            if generation == self.generation:
+                if len(self.entries) >= MAX_ENTRIES:
+                    self.forget()
+                self.entries[key] = _Entry(value, now)
         return value
 
     # --- what is in force ---------------------------------------------------------------------
