@@ -34,8 +34,8 @@ class Child:
 
 
 class Supervisor:
-    def __init__(self, env: dict[str, str]):
-        self.env = env
+    def __init__(self, env: dict[str, str], clock: Callable[[], float] = time.monotonic):
+        self.env, self.clock = env, clock
         self.children: list[Child] = []
 
     def start(self, name: str, argv: list[str]) -> None:
@@ -48,7 +48,7 @@ class Supervisor:
         # horse's group) never reaches `up` or a sibling, and a terminal's Ctrl-C reaches `up` alone, which
         # then stops every child itself.
         child.process = subprocess.Popen(child.argv, env=self.env, start_new_session=True)
-        child.started_at, child.restart_at = time.monotonic(), None
+        child.started_at, child.restart_at = self.clock(), None
         log.info("started", extra={"child": child.name, "pid": child.process.pid})
 
     def watch(self, interval: float = 0.5, also: Callable[[], None] = lambda: None) -> None:
@@ -60,7 +60,7 @@ class Supervisor:
         rest; the wait starts over once a child has run STEADY_SECONDS.
         """
         while True:
-            self.restart_exited(time.monotonic())
+            self.restart_exited(self.clock())
             also()
             time.sleep(interval)
 
