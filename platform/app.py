@@ -10,28 +10,28 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import health
 from .api import init_api
-from .request_guard import init_request_guard
+from .audit import api as audit_api
 from .config import Settings
 from .db import Database, UnitOfWorkFlask, database_urls, init_database
-from .embedded import EmbeddedRedis
-from .errors import init_errors
-from .refusals import init_refusals
-from .identity.in_force import init_in_force
-from .identity.oauth import init_oauth
 from .dependencies import redis_breaker
-from .jobs.outbox import relay_after_commit
-from .jobs.queues import redis_connection
-from .logs import configure_logging, init_request_ids
-from .audit import api as audit_api
+from .embedded import redis_url_of
+from .errors import init_errors
+from .headers import init_headers
 from .identity import api as members_api
 from .identity import views as identity_views
 from .identity import views_invitations  # noqa: F401  (its routes are on identity_views.bp)
+from .identity.in_force import init_in_force
+from .identity.oauth import init_oauth
+from .jobs.outbox import relay_after_commit
+from .jobs.queues import redis_connection
+from .logs import configure_logging, init_request_ids
+from .refusals import init_refusals
 from .regions import api as regions_api
 from .regions import views as regions_views
-from .tenancy import api as tenants_api
+from .request_guard import init_request_guard
 from .secrets import stored_secret
 from .security import init_security
-from .headers import init_headers
+from .tenancy import api as tenants_api
 from .web import init_web
 
 HERE = Path(__file__).parent
@@ -86,7 +86,7 @@ def create_app(env: Mapping[str, str] | None = None) -> UnitOfWorkFlask:
 
     app = UnitOfWorkFlask("siaga112.platform", root_path=str(HERE), instance_path=str(settings.data_dir / "instance"),
                 static_folder="static", template_folder="templates")
-    redis_url = settings.redis_url or EmbeddedRedis(settings.data_dir).url
+    redis_url = redis_url_of(settings)
     app.config.update(
         SECRET_KEY=stored_secret(settings.data_dir, "flask-secret-key", settings.secret_key),
         SIAGA_REDIS_URL=redis_url,

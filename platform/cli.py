@@ -200,13 +200,13 @@ def _platform_transaction():
 
 def _announce_grant_changes(settings: Settings, database) -> None:
     """A command that revokes or changes a grant tells the running web processes, as a request would."""
-    from .dependencies import Breaker
-    from .embedded import EmbeddedRedis
+    from .dependencies import redis_breaker
+    from .embedded import redis_url_of
     from .identity.in_force import announce_grant_changes
     from .jobs.queues import redis_connection
 
-    url = settings.redis_url or EmbeddedRedis(settings.data_dir).url
-    announce_grant_changes(database, redis_connection(url), Breaker("Redis"))
+    url = redis_url_of(settings)
+    announce_grant_changes(database, redis_connection(url), redis_breaker(url))
 
 
 def _tenant_by_slug(session, slug: str):

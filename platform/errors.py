@@ -20,12 +20,14 @@ from .dependencies import OnceAMinute
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 DATABASE_RETRY_AFTER = 5
+
+
 class DatabaseUnavailable(Exception):
     """Raised where the database was found away before any query of the view (e.g. the session store)."""
 
 
-DATABASE_DOWN = (DatabaseUnavailable, sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, sa_exc.DisconnectionError,
-                 psycopg.OperationalError, psycopg.InterfaceError)
+DATABASE_DOWN = (DatabaseUnavailable, sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError,
+                 sa_exc.DisconnectionError, psycopg.OperationalError, psycopg.InterfaceError)
 _database_report = OnceAMinute(log)
 
 

@@ -32,7 +32,7 @@ def json_handler() -> logging.Handler:
     return handler
 
 
-class OncePerMinute(logging.Filter):
+class QuietReconnects(logging.Filter):
     """Lets one record a minute through for each message that repeats while a dependency is away (rq
     logs its reconnection attempts every few seconds); every other record passes."""
 
@@ -64,8 +64,8 @@ def configure_logging(level: str) -> None:
     root.setLevel(level)
     for name in ("rq.worker", "rq.scheduler", "rq.cron"):
         rq_logger = logging.getLogger(name)
-        if not any(isinstance(f, OncePerMinute) for f in rq_logger.filters):
-            rq_logger.addFilter(OncePerMinute())
+        if not any(isinstance(f, QuietReconnects) for f in rq_logger.filters):
+            rq_logger.addFilter(QuietReconnects())
     # pgserver narrates every pg_ctl call at INFO; keep its warnings only.
     logging.getLogger("pgserver").setLevel(max(logging.WARNING, root.level))
 

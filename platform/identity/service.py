@@ -136,14 +136,41 @@ def principal_of(session: Session, user: User) -> Principal:
     return Principal(kind="user", subject=str(user.id), grants=grants_of(session, user), name=user.name, email=user.email)
 
 
+def _password_holds(user: User | None, password: str) -> bool:
+    """Whether `user` is active and `password` is theirs; equally slow for no user. Upgrades an old hash."""
+    if not verify_password(user.password_hash if user else None, password) or not user.active:
+        return False
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return True
+
+
 def authenticate(session: Session, email: str, password: str) -> User | None:
     """The active user with this e-mail and password, or None; equally slow either way."""
     user = find_user_by_email(session, email)
-    if not verify_password(user.password_hash if user else None, password) or not user.active:
-        return None
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-    return user
+    return user if _password_holds(user, password) else None
+
+
+SIGN_IN_AUDITOR = Actor.system("sign-in")
+
+
+def attempt_sign_in(session: Session, email: str, password: str, address: str, policy: lockout.Policy,
+                    secret: str | bytes) -> User | lockout.Held | None:
+    """One sign-in attempt from `address`: the account when it succeeds; a Held when this e-mail must wait
+    (locked here, or slowed everywhere: the password is not even checked); None when the e-mail or the
+    password is wrong (counted). A lock of a real account is audited; one of an unknown address is not."""
+    key = lockout.email_key(secret, email)
+    wait = lockout.held(session, key, address, policy)
+    if wait is not None:
+        return wait
+    user = find_user_by_email(session, email)
+    if _password_holds(user, password):
+        lockout.clear_pair(session, key, address)
+        return user
+    if lockout.record_failure(session, key, address, policy) and user is not None:
+        record(session, SIGN_IN_AUDITOR, "sign_in.lock", "user", user.id,
+               after={"address": address, "failures": policy.lock_after, "window_seconds": policy.window_seconds})
+    return None
 
 
 # --- members of a tenant (called in that tenant's context) ------------------

@@ -22,7 +22,6 @@ from flask_babel import lazy_gettext
 from flask_limiter.util import get_remote_address
 from sqlalchemy import select
 
-from ..audit.service import Actor, record
 from ..db import request_session
 from ..security import rate_limit, rotate_session
 from ..tenancy.context import PLATFORM, set_context
@@ -34,7 +33,7 @@ from .forms import SignInForm
 from .models import User
 from .roles import (AGENCY_RESPONDER, MINISTRY_VERIFIER, NATIONAL_MONITOR, OPERATOR, PLATFORM_ADMIN, REGIONAL_ADMIN,
                     ROLES, SUPERVISOR)
-from .service import authenticate, principal_of
+from .service import attempt_sign_in, principal_of
 from .web_session import SESSION_USER_KEY, signed_in_user_id
 
 SESSION_NAME_KEY = "user_name"  # shown in the page header without a query
@@ -43,7 +42,6 @@ DEFAULTS = {
     **lockout.DEFAULTS,
     "SIGN_IN_ADDRESS_LIMIT": "30 per minute; 300 per hour",  # sign-in attempts from one client address
 }
-SIGN_IN_AUDITOR = Actor.system("sign-in")
 
 ROLE_LABELS = {
     PLATFORM_ADMIN: lazy_gettext("Platform admin"),
@@ -155,34 +153,19 @@ def sign_in():
         return _render_sign_in(form)
     db = request_session()
     set_context(db, PLATFORM)  # people are platform-wide
-    policy, address = lockout.Policy.of(current_app.config), get_remote_address()
-    key = lockout.email_key(current_app.secret_key, form.email.data)
-    wait = lockout.held(db, key, address, policy)
-    if wait is not None:
-        return _held(wait)  # not even checked: a lock holds for the right password too
-    user = authenticate(db, form.email.data, form.password.data)
-    if user is None:
-        if lockout.record_failure(db, key, address, policy):
-            _audit_lock(db, form.email.data, address, policy)
+    outcome = attempt_sign_in(db, form.email.data, form.password.data, get_remote_address(),
+                              lockout.Policy.of(current_app.config), current_app.secret_key)
+    if isinstance(outcome, lockout.Held):
+        return _held(outcome)
+    if outcome is None:
         return _render_sign_in(form, _("The e-mail address or the password is not correct."))
-    lockout.clear_pair(db, key, address)  # committed with the rest (and any upgraded password hash)
+    user = outcome
     session.clear()
     session[SESSION_USER_KEY] = str(user.id)
     session[SESSION_NAME_KEY] = user.name
     session[SESSION_AUTH_TIME_KEY] = int(time.time())
     rotate_session()  # a new session id: one planted before sign-in is worth nothing
     return redirect(target or url_for(".home"))
-
-
-def _audit_lock(db, email: str, address: str, policy: lockout.Policy) -> None:
-    """A lock of a real account goes into the audit log; one of an address nobody has only into the log."""
-    from .service import find_user_by_email
-
-    user = find_user_by_email(db, email)
-    if user is None:
-        return
-    record(db, SIGN_IN_AUDITOR, "sign_in.lock", "user", user.id,
-           after={"address": address, "failures": policy.lock_after, "window_seconds": policy.window_seconds})
 
 
 @bp.post("/sign-out")

@@ -23,10 +23,9 @@ def job_database() -> Database:
 
 
 def job_redis_url() -> str:
-    from ..embedded import EmbeddedRedis
+    from ..embedded import redis_url_of
 
-    settings = job_settings()
-    return settings.redis_url or EmbeddedRedis(settings.data_dir).url
+    return redis_url_of(job_settings())
 
 
 def job_redis() -> Redis:
