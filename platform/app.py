@@ -32,6 +32,7 @@ from .request_guard import init_request_guard
 from .secrets import stored_secret
 from .security import init_security
 from .tenancy import api as tenants_api
+from .navigation import init_navigation
 from .web import init_web
 
 HERE = Path(__file__).parent
@@ -107,6 +108,7 @@ def create_app(env: Mapping[str, str] | None = None) -> UnitOfWorkFlask:
     init_errors(app)
     init_refusals(app)
     init_web(app, context_translation_folders())
+    init_navigation(app)
     init_security(app)
     init_headers(app)
     init_oauth(app)

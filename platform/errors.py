@@ -93,10 +93,12 @@ def wants_html() -> bool:
 
 
 def handle_http_exception(error: HTTPException):
+    """problem+json for programs; for people the page of its status, with `page_detail` if the raiser set one
+    (a sentence already in the reader's language: the API's English detail is never shown on a page)."""
     if error.code is None or error.code < 400:
         return error
     if wants_html():
-        page = render_template("error.html", error=error, detail=_detail(error)), error.code
+        page = render_template("error.html", error=error, detail=getattr(error, "page_detail", None)), error.code
         return page[0], error.code, [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
     return problem(error)
 

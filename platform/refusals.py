@@ -8,6 +8,8 @@ A page that would rather show the refusal on its form catches it and calls `form
 The message is an English template with %(name)s parameters, marked with `N_` so that babel
 extracts it into the catalogues: the API sends it filled in as it is (`english()`), pages show it
 translated into the reader's language (`text()`), so one rule has one wording in both languages.
+A parameter may itself be language-dependent (a lazy string, a `RoleNames`): it is rendered when
+the message is, in English for `english()` and in the reader's language for `text()`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, current_app, render_template
-from flask_babel import gettext
+from flask_babel import force_locale, gettext
 from werkzeug.exceptions import HTTPException, default_exceptions
 
 
@@ -42,7 +44,10 @@ class Refusal(Exception):
         super().__init__(self.english())
 
     def english(self) -> str:
-        return self.template % self.params if self.params else self.template
+        if not self.params:
+            return self.template
+        with force_locale("en"):
+            return self.template % self.params
 
     def text(self) -> str:
         """The message in the language of the request being served."""

@@ -153,7 +153,7 @@ def _too_many_requests(error: RateLimitExceeded):
     else:
         if wants_html():
             minutes = math.ceil(seconds / 60)
-            error.description = ngettext("Too many requests. Please wait %(num)s minute and try again.",
+            error.page_detail = ngettext("Too many requests. Please wait %(num)s minute and try again.",
                                          "Too many requests. Please wait %(num)s minutes and try again.", minutes)
         else:
             error.description = f"Too many requests; retry after {seconds} seconds (see Retry-After)."
@@ -164,7 +164,7 @@ def _too_many_requests(error: RateLimitExceeded):
 
 def _csrf_failed(error: CSRFError):
     if wants_html():
-        error.description = _("This form has expired or did not come from Siaga112. "
+        error.page_detail = _("This form has expired or did not come from Siaga112. "
                               "Go back, reload the page and try again.")
     return handle_http_exception(error)
 

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from babel import dates
+
 from flask import Blueprint, Flask, g, redirect, request
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, format_date, format_decimal, format_time, get_locale, get_timezone
 
 from .identity.access import public
 
@@ -15,6 +20,38 @@ LANGUAGE_COOKIE = "lang"
 ONE_YEAR = 365 * 24 * 3600
 
 bp = Blueprint("web", __name__)
+# Indonesia's three zones by the names people use (docs/glossary.md).
+ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
+
+
+def number(value) -> str:
+    """12.345 in Bahasa Indonesia, 12,345 in English."""
+    return format_decimal(value)
+
+
+def percent(value) -> str:
+    """75,5 % in Bahasa Indonesia, 75.5 % in English (one decimal at most)."""
+    return f"{format_decimal(value, '#,##0.#')} %"
+
+
+def zone_name(zone: str | None = None) -> str:
+    zone = zone or str(get_timezone())
+    return ZONE_NAMES.get(zone, zone)
+
+
+def day(value: date | datetime, pattern: str = "d MMM yyyy") -> str:
+    """2 Des 2026 (a datetime is first put on the page's clock: the region's, or Jakarta's)."""
+    return format_date(value, pattern)
+
+
+def moment(value: datetime, zone: str | None = None, pattern: str = "d MMM yyyy") -> str:
+    """2 Des 2026 23.30 WIB: date, time and zone on the page's clock, or on `zone`'s (a region's, on a page
+    that is not the region's own, such as the landing page)."""
+    if zone is None:
+        return f"{format_date(value, pattern)} {format_time(value, 'short')} {zone_name()}"
+    local = value.astimezone(ZoneInfo(zone))
+    return (f"{dates.format_date(local, pattern, locale=get_locale())} "
+            f"{dates.format_time(local, 'short', tzinfo=local.tzinfo, locale=get_locale())} {zone_name(zone)}")
 
 
 def select_locale() -> str:
@@ -58,6 +95,10 @@ def init_web(app: Flask, translation_folders: list[Path]) -> None:
     )
     Babel(app, locale_selector=select_locale, timezone_selector=select_time_zone)
     app.register_blueprint(bp)
+
+    for name, function in {"number": number, "percent": percent, "day": day, "moment": moment}.items():
+        app.jinja_env.filters[name] = function
+    app.jinja_env.globals["zone_name"] = zone_name
 
     @app.context_processor
     def layout_context():

@@ -373,7 +373,7 @@ def test_routing_after_approval_takes_the_region_live(app, client, database, ser
 
 
 def test_the_visit_and_routing_pages_sit_under_the_onboarding_section_of_the_menu():
-    from siaga112.tenants import current_section
+    from siaga112.platform.navigation import current_section
 
     sections = [("tenants_roster_web.shifts", "Sif"), ("tenants_roster_web.roster", "Jadwal jaga"),
                 ("onboarding_web.checklist", "Persiapan 112")]

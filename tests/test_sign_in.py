@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 
 from siaga112.platform.db import Database, app_database, init_database
 from siaga112.platform.errors import init_errors
+from siaga112.platform.identity import views as identity_views
 from siaga112.platform.identity.models import User
 from siaga112.platform.identity.service import create_user, grant_role
 from siaga112.platform.regions import views as regions_views
@@ -437,6 +438,7 @@ def limited_app(services):
     init_web(app, [])
     init_security(app)
     app.register_blueprint(regions_views.bp)
+    app.register_blueprint(identity_views.bp)  # the error page links to the sign-in page
 
     @app.get("/api/v1/ping")
     @rate_limit("2 per minute")

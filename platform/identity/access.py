@@ -22,11 +22,12 @@ from sqlalchemy.orm import Session
 from ..api import API_PREFIX
 from ..audit.service import Actor
 from ..db import request_session
+from ..refusals import N_, Forbidden, NotFound
 from ..tenancy.context import PLATFORM, TenantContext, current_context, set_context
 from ..tenancy.models import Tenant
 from .in_force import Revoked, current_in_force, narrowed, signed_in_principal
 from .principal import Principal
-from .roles import PLATFORM_ROLES
+from .roles import MACHINE_CLIENT, PLATFORM_ROLES, RoleNames
 
 ALLOWED_ROLES_ATTRIBUTE = "siaga112_allowed_roles"
 SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")  # the tenants.slug check constraint
@@ -100,19 +101,33 @@ def _sign_in_first():
     abort_with(redirect(url_for("identity_web.sign_in", next=request.full_path.rstrip("?"))))
 
 
+NO_SUCH_TENANT = N_("There is no region “%(slug)s” that you can see on Siaga112.")
+
+
+def _role_refusal(principal: Principal, allowed, slug: str | None) -> Forbidden:
+    """What the person cannot do, in words: the roles it is for and the ones they hold (never role codes)."""
+    held = sorted({grant.role for grant in principal.grants if slug is None or grant.tenant in (slug, None)})
+    needed = [role for role in allowed if role != MACHINE_CLIENT or principal.kind == "client"]
+    extra = {"roles_needed": list(allowed), "roles_held": held}
+    if not held:
+        return Forbidden(N_("Only %(needed)s may do this; you hold no role here."), code="role_not_allowed",
+                         extra=extra, needed=RoleNames(needed))
+    return Forbidden(N_("Only %(needed)s may do this; you are signed in as %(held)s."), code="role_not_allowed",
+                     extra=extra, needed=RoleNames(needed), held=RoleNames(held, "and"))
+
+
 def check_access(allowed: tuple[str, ...]) -> Access:
     principal = current_principal()
     if principal is None:
         _sign_in_first()
     slug = (request.view_args or {}).get("tenant")
     if slug is not None and not SLUG.fullmatch(slug):  # e.g. a NUL, which PostgreSQL refuses in a query: a 500
-        abort(404, message="There is no tenant with such a name.")
+        raise NotFound(NO_SUCH_TENANT, code="tenant_not_found", slug=slug[:60].encode("unicode_escape").decode())
     if slug is not None and slug not in principal.tenant_slugs() and not principal.platform_roles():
-        abort(404, message=f"There is no tenant {slug!r} that you can see.")
+        raise NotFound(NO_SUCH_TENANT, code="tenant_not_found", slug=slug)
     role = _choose_role(principal, set(allowed), slug)
     if role is None:
-        held = ", ".join(sorted({grant.role for grant in principal.grants})) or "no role"
-        abort(403, message=f"Your role ({held}) may not do this; it needs one of: {', '.join(allowed)}.")
+        raise _role_refusal(principal, allowed, slug)
     tenant = None
     if slug is not None:
         session = request_session()
@@ -123,9 +138,10 @@ def check_access(allowed: tuple[str, ...]) -> Access:
             set_context(session, TenantContext(granted))
         tenant = session.scalar(select(Tenant).where(Tenant.slug == slug))
         if tenant is None or (granted is not None and tenant.id != granted and role not in PLATFORM_ROLES):
-            abort(404, message=f"There is no tenant {slug!r} that you can see.")
+            raise NotFound(NO_SUCH_TENANT, code="tenant_not_found", slug=slug)
         if tenant.status == "suspended" and role not in PLATFORM_ROLES:
-            abort(403, message=f"{tenant.name} is suspended on Siaga112. Contact the ministry's 112 team to restore access.")
+            raise Forbidden(N_("%(region)s is suspended on Siaga112. Contact the ministry's 112 team to restore "
+                               "access."), code="tenant_suspended", region=tenant.name)
         if current_context(session) != TenantContext(tenant.id):
             set_context(session, TenantContext(tenant.id))
     elif role in PLATFORM_ROLES:

@@ -23,6 +23,7 @@ from flask_limiter.util import get_remote_address
 from sqlalchemy import select
 
 from ..db import request_session
+from ..navigation import landing_panels
 from ..security import rate_limit, rotate_session
 from ..tenancy.context import PLATFORM, set_context
 from ..tenancy.models import Tenant
@@ -32,7 +33,7 @@ from .access import ALLOWED_ROLES_ATTRIBUTE, public
 from .forms import SignInForm
 from .models import User
 from .roles import (AGENCY_RESPONDER, MINISTRY_VERIFIER, NATIONAL_MONITOR, OPERATOR, PLATFORM_ADMIN, REGIONAL_ADMIN,
-                    ROLES, SUPERVISOR)
+                    ROLE_LABELS, ROLES, SUPERVISOR)
 from .service import attempt_sign_in, principal_of
 from .web_session import SESSION_USER_KEY, signed_in_user_id
 
@@ -43,15 +44,6 @@ DEFAULTS = {
     "SIGN_IN_ADDRESS_LIMIT": "30 per minute; 300 per hour",  # sign-in attempts from one client address
 }
 
-ROLE_LABELS = {
-    PLATFORM_ADMIN: lazy_gettext("Platform admin"),
-    MINISTRY_VERIFIER: lazy_gettext("Ministry verifier"),
-    NATIONAL_MONITOR: lazy_gettext("National monitor"),
-    REGIONAL_ADMIN: lazy_gettext("Regional admin"),
-    SUPERVISOR: lazy_gettext("Supervisor"),
-    OPERATOR: lazy_gettext("Operator"),
-    AGENCY_RESPONDER: lazy_gettext("Agency responder"),
-}
 ROLE_INTROS = {
     PLATFORM_ADMIN: lazy_gettext(
         "You create tenants from the region registry and manage platform users and API clients."),
@@ -208,7 +200,8 @@ def current_user() -> User | None:
 @bp.get("/home")
 @signed_in_page
 def home():
-    """The landing page after sign-in: what the person's main role is for, and where each role applies."""
+    """The landing page after sign-in: the work of each role the person holds (the contexts' panels, see
+    navigation.py), widest role first, and where each role applies."""
     db = request_session()
     principal = principal_of(db, g.user)
     held = [grant.role for grant in principal.grants]
@@ -218,4 +211,5 @@ def home():
     grants = sorted(principal.grants, key=lambda grant: (ROLES.index(grant.role),
                                                          tenants[grant.tenant_id].name if grant.tenant_id else ""))
     return render_template("identity/home.html", user=g.user, role=role, role_labels=ROLE_LABELS,
-                           role_intro=ROLE_INTROS.get(role), grants=grants, tenants=tenants)
+                           role_intro=ROLE_INTROS.get(role), grants=grants, tenants=tenants,
+                           panels=landing_panels(db, principal, tenants))

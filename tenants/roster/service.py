@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from siaga112.platform.audit.service import Actor, record
 from siaga112.platform.identity.models import Membership, User
@@ -346,3 +347,22 @@ def rostered_dates(session: Session, tenant_id: uuid.UUID, first: date, last: da
             Assignment.tenant_id == tenant_id, Assignment.local_date.between(first, last))):
         days.setdefault(user_id, set()).add(local_date)
     return days
+
+
+@dataclass(frozen=True)
+class Today:
+    """The day of a call centre as its landing page shows it: who is on duty now, and one person's next shifts."""
+
+    on_duty: list[Placed]
+    mine: list[Placed]
+
+
+def today(session: Session, tenant: Tenant, user_id: uuid.UUID, now: datetime | None = None, days: int = 7) -> Today:
+    """On duty at `now` (a night shift begun yesterday included) and `user_id`'s shifts not yet ended in `days`."""
+    now = now or datetime.now(timezone.utc)
+    clock = coverage.Clock(tenant.time_zone)
+    local = now.astimezone(ZoneInfo(tenant.time_zone)).date()
+    rows = session.scalars(assignments_query(tenant.id, local - timedelta(days=1), local + timedelta(days=days)))
+    placed_rows = [Placed(a, clock.duty(a.user_id, a.local_date, spec(a.shift), a.id), clock) for a in rows]
+    return Today(on_duty=[p for p in placed_rows if p.start <= now < p.end],
+                 mine=[p for p in placed_rows if p.user_id == user_id and p.end > now])

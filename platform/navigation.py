@@ -1,0 +1,191 @@
+"""The menu and the landing page: every page a person may open, and nothing else.
+
+Contexts declare their pages for the menu (`add_menu_entry`) and what each role sees first on its
+landing page (`add_landing_panel`); the kernel imports no context. An entry is shown only when one of
+the person's roles is among those its view allows, read from the same attribute the access check
+reads (identity/access.py), so no menu entry can lead to a refusal: the two cannot drift apart.
+
+Platform entries take no path parameter (the queue, the pipeline, the admin pages); tenant entries
+take the tenant's slug and appear, per tenant, for the roles held there (a platform role that the
+view allows sees them on every tenant's pages).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flask import Flask, current_app, g, request, url_for
+from flask_babel import lazy_gettext
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+
+from .identity.access import ALLOWED_ROLES_ATTRIBUTE
+from .identity.principal import Principal
+from .identity.roles import PLATFORM_ROLES, ROLES
+from .tenancy.models import Tenant
+
+MENU_KEY = "siaga112.menu"
+PANELS_KEY = "siaga112.landing_panels"
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    endpoint: str
+    label: str  # a lazy string: rendered in the reader's language
+    tenant: bool  # the endpoint takes the tenant's slug
+    order: int
+
+
+@dataclass(frozen=True)
+class Link:
+    url: str
+    label: str
+    current: bool = False
+
+
+@dataclass(frozen=True)
+class LandingPanel:
+    """What one role sees first on its landing page: `render(session, tenant, principal)` returns HTML.
+
+    For a tenant role `tenant` is the tenant the role is held in (the session is in its context); for a
+    platform role it is None (platform context).
+    """
+
+    role: str
+    render: Callable[[Session, Tenant | None, Principal], Markup]
+    order: int
+
+
+@dataclass
+class _Registry:
+    entries: list[MenuEntry] = field(default_factory=list)
+    panels: list[LandingPanel] = field(default_factory=list)
+
+
+def _registry(app: Flask) -> _Registry:
+    return app.extensions.setdefault(MENU_KEY, _Registry())
+
+
+def add_menu_entry(app: Flask, endpoint: str, label, *, tenant: bool = False, order: int = 100) -> None:
+    _registry(app).entries.append(MenuEntry(endpoint, label, tenant, order))
+
+
+def add_landing_panel(app: Flask, role: str, render, *, order: int = 100) -> None:
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}")
+    _registry(app).panels.append(LandingPanel(role, render, order))
+
+
+def allowed_roles(endpoint: str) -> frozenset[str]:
+    view = current_app.view_functions.get(endpoint)
+    return frozenset(getattr(view, ALLOWED_ROLES_ATTRIBUTE, ()) or ())
+
+
+def _entries(tenant: bool) -> list[MenuEntry]:
+    entries = [entry for entry in _registry(current_app).entries
+               if entry.tenant == tenant and entry.endpoint in current_app.view_functions]
+    return sorted(entries, key=lambda entry: entry.order)
+
+
+def current_section(endpoint: str | None, endpoints) -> str | None:
+    """The menu entry a page belongs to: its own endpoint, or else the one entry of its blueprint (the
+    onboarding visit and routing pages belong to Onboarding; a shift's page, with two roster entries, to none)."""
+    endpoints = list(endpoints)
+    if endpoint in endpoints:
+        return endpoint
+    blueprint = (endpoint or "").rpartition(".")[0]
+    same = [name for name in endpoints if blueprint and name.rpartition(".")[0] == blueprint]
+    return same[0] if len(same) == 1 else None
+
+
+def _is_current(endpoint: str) -> bool:
+    return current_section(request.endpoint, (entry.endpoint for entry in _registry(current_app).entries)) == endpoint
+
+
+def platform_menu(principal: Principal | None) -> list[Link]:
+    """The platform pages this person may open: none without a platform role."""
+    held = principal.platform_roles() if principal else set()
+    return [Link(url_for(entry.endpoint), entry.label, _is_current(entry.endpoint))
+            for entry in _entries(tenant=False) if held & allowed_roles(entry.endpoint)]
+
+
+def tenant_menu(principal: Principal | None, tenant: Tenant) -> list[Link]:
+    """The pages of one tenant this person may open there (a suspended tenant: only for platform roles)."""
+    if principal is None:
+        return []
+    held = principal.platform_roles()
+    if tenant.status != "suspended":
+        held = held | principal.roles_in(tenant.slug)
+    return [Link(url_for(entry.endpoint, tenant=tenant.slug), entry.label, _is_current(entry.endpoint))
+            for entry in _entries(tenant=True) if held & allowed_roles(entry.endpoint)]
+
+
+def landing_panels(session: Session, principal: Principal, tenants: dict) -> list[Markup]:
+    """The panels of every role the person holds, widest role first, each tenant role in its own tenant."""
+    from .tenancy.context import PLATFORM, TenantContext, set_context
+
+    panels = sorted(_registry(current_app).panels, key=lambda panel: (ROLES.index(panel.role), panel.order))
+    rendered, seen = [], set()
+    for panel in panels:
+        if panel.role in PLATFORM_ROLES:
+            if panel.role in principal.platform_roles():
+                set_context(session, PLATFORM)
+                rendered.append(panel.render(session, None, principal))
+            continue
+        for grant in principal.grants:
+            tenant = tenants.get(grant.tenant_id)
+            if (grant.role == panel.role and tenant is not None and tenant.status != "suspended"
+                    and (panel, tenant.id) not in seen):
+                seen.add((panel, tenant.id))
+                set_context(session, TenantContext(tenant.id))
+                rendered.append(panel.render(session, tenant, principal))
+    set_context(session, PLATFORM)
+    return rendered
+
+
+def _tenants_of(principal: Principal) -> list[Tenant]:
+    """The tenants the person holds a role in, by name (one query per request)."""
+    from sqlalchemy import select
+
+    from .db import request_session
+
+    if "menu_tenants" not in g:
+        ids = principal.tenant_ids()
+        found = request_session().scalars(select(Tenant).where(Tenant.id.in_(ids))) if ids else []
+        g.menu_tenants = sorted(found, key=lambda tenant: tenant.name)
+    return g.menu_tenants
+
+
+def _page_principal() -> Principal | None:
+    from .errors import DATABASE_DOWN
+    from .identity.access import current_principal
+
+    try:
+        return current_principal()
+    except (AttributeError, *DATABASE_DOWN):  # an error page for a request without a session, or no database
+        return None
+
+
+def main_menu() -> list[Link]:
+    """The header's menu: home, the platform pages of the person's platform roles, each of their tenants."""
+    principal = _page_principal()
+    if principal is None or principal.kind != "user":
+        return []
+    links = [Link(url_for("identity_web.home"), lazy_gettext("Home"), request.endpoint == "identity_web.home")]
+    links += platform_menu(principal)
+    here = (request.view_args or {}).get("tenant")
+    for tenant in _tenants_of(principal):
+        pages = tenant_menu(principal, tenant)
+        if pages:
+            links.append(Link(pages[0].url, tenant.name, tenant.slug == here))
+    return links
+
+
+def init_navigation(app: Flask) -> None:
+    @app.context_processor
+    def menus():
+        # Functions, not values: only the layout calls them, so an error page rendered while the database is
+        # away never queries it.
+        return {"main_menu": main_menu,
+                "tenant_menu": lambda tenant: tenant_menu(_page_principal(), tenant)}
