@@ -188,6 +188,15 @@ def store_evidence(session: Session, tenant: Tenant, code: str, stream: BinaryIO
     return evidence
 
 
+def save_item(session: Session, tenant: Tenant, code: str, answer: str, note: str | None,
+              uploads: list[tuple[BinaryIO, str | None]], actor: Actor, store: FileStore) -> list[OnboardingEvidence]:
+    """The region's answer, note and new evidence files of one declared item, saved together: the answer first,
+    then each file. A refusal of any of them keeps none (the request's transaction rolls back, and with it
+    the stored files). Returns the files attached."""
+    answer_item(session, tenant, code, answer, note, actor)
+    return [store_evidence(session, tenant, code, stream, filename, actor, store) for stream, filename in uploads]
+
+
 def remove_evidence(session: Session, tenant: Tenant, code: str, evidence_id: uuid.UUID, actor: Actor,
                     store: FileStore, visit_id: uuid.UUID | None = None) -> None:
     """Remove an evidence file: its row, and the file once that removal is committed (gone for good)."""

@@ -22,7 +22,7 @@ from .application import (ACTIONS, PIPELINE_STAGES, ApplicationView, act, approv
                           stage_counts, submission_gaps, view)
 from .common import Blocked, Missing, TRANSITION_TOPIC, find_application, lock_application, open_application
 from .items import (MAX_EVIDENCE_BYTES, answer_item, find_answer, get_evidence, list_evidence, remove_evidence,
-                    store_evidence)
+                    save_item, store_evidence)
 from .readiness import evaluate as evaluate_readiness
 from .routing import ROUTING_ACTIONS, get_routing, go_live_if_ready, list_routing, routing_action, routing_gaps
 from .state import EDITABLE, MAX_NOTE, STATUS_TEXT, ItemState, item_of, item_states
@@ -36,7 +36,7 @@ __all__ = [
     "stage_counts", "submission_gaps", "view",
     "Blocked", "Missing", "TRANSITION_TOPIC", "find_application", "lock_application", "open_application",
     "MAX_EVIDENCE_BYTES", "answer_item", "find_answer", "get_evidence", "list_evidence", "remove_evidence",
-    "store_evidence",
+    "save_item", "store_evidence",
     "evaluate_readiness",
     "ROUTING_ACTIONS", "get_routing", "go_live_if_ready", "list_routing", "routing_action", "routing_gaps",
     "EDITABLE", "MAX_NOTE", "STATUS_TEXT", "ItemState", "item_of", "item_states",

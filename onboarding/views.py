@@ -16,27 +16,25 @@ from flask_babel import format_date, format_datetime, format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
-from wtforms import HiddenField, RadioField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
 
 from siaga112.platform.db import request_session
 from siaga112.platform.identity.access import current_access, roles_allowed
 from siaga112.platform.identity.roles import (MINISTRY_VERIFIER, NATIONAL_MONITOR, PLATFORM_ADMIN, PLATFORM_ROLES,
                                               REGIONAL_ADMIN)
-from siaga112.platform.refusals import PAGE_STALE, NotFound, Refusal, Stale
+from siaga112.platform.refusals import PAGE_STALE, NotFound, Refusal, Stale, form_error
 from siaga112.platform.regions.models import Province, Region
 from siaga112.platform.storage import file_store
-from siaga112.tenants.directory.forms import SelectChoice, phone_message
+from siaga112.tenants.directory.forms import phone_message
 from siaga112.tenants.directory.phone import InvalidNumber
 
 from . import service
 from .api import file_response
 from .checklist import AREAS
 from .common import reader_language
+from .forms import ActionForm, ItemForm, RemoveForm, first_invalid
 from .models import OnboardingApplication
-from .state import MAX_NOTE, STATUS_TEXT
+from .state import STATUS_TEXT
 
 bp = Blueprint("onboarding_web", __name__, template_folder="templates", static_folder="static",
                static_url_path="/assets/onboarding")
@@ -70,31 +68,6 @@ STAGE_LABELS = {
 }
 
 
-class ActionForm(FlaskForm):
-    """One action button: the action's name, and a note where the action needs one."""
-
-    action = HiddenField(validators=[InputRequired()])
-    note = TextAreaField(lazy_gettext("Note"), validators=[Optional(), Length(max=MAX_NOTE)])
-
-
-class AnswerForm(FlaskForm):
-    """The region's yes/no on a declared item, with a note."""
-
-    answer = RadioField(lazy_gettext("Answer"), choices=[SelectChoice("yes", lazy_gettext("Yes")),
-                                                         SelectChoice("no", lazy_gettext("No"))],
-                        validators=[InputRequired(message=lazy_gettext("Answer yes or no."))])
-    note = TextAreaField(lazy_gettext("Note"), validators=[Optional(), Length(max=MAX_NOTE)])
-
-
-class EvidenceForm(FlaskForm):
-    file = FileField(lazy_gettext("File (PDF, JPEG or PNG, at most 20 MB)"),
-                     validators=[FileRequired(message=lazy_gettext("Choose a file to upload."))])
-
-
-class RemoveForm(FlaskForm):
-    """Removing an evidence file: the CSRF token is all it carries."""
-
-
 def status_label(status: str) -> str:
     text = STATUS_TEXT.get(status)
     return text.get(reader_language()) if text else status
@@ -112,15 +85,47 @@ def file_size(size: int) -> str:
     return f"{format_decimal(value, '#,##0.0')} {unit}"
 
 
+ITEM_MESSAGE = "item:"  # the category of a message flashed for one item: shown in that item, not above the page
+
+
+def flash_for_item(code: str, message: str) -> None:
+    flash(message, ITEM_MESSAGE + code)
+
+
 def _helpers(**values) -> dict:
+    flashed = get_flashed_messages(with_categories=True)
+    item_messages: dict[str, list[str]] = {}
+    for category, message in flashed:
+        if category.startswith(ITEM_MESSAGE):
+            item_messages.setdefault(category.removeprefix(ITEM_MESSAGE), []).append(message)
     return {"lang": reader_language(), "status_label": status_label, "stage_label": stage_label, "areas": AREAS,
             "format_date": format_date, "format_datetime": format_datetime, "file_size": file_size,
-            "messages": get_flashed_messages(), **values}
+            "messages": [message for category, message in flashed if not category.startswith(ITEM_MESSAGE)],
+            "item_messages": item_messages, **values}
 
 
 # --- the checklist -------------------------------------------------------------------------------
 
-def _checklist_page(form: ActionForm | None = None, problems: list[str] | None = None, status: int = 200):
+DANGEROUS = {  # actions that cannot be taken back: a danger button, and a second button to confirm
+    "reject": lazy_gettext("Yes, reject the application"),
+    "withdraw": lazy_gettext("Yes, withdraw the application"),
+}
+ITEM_FIELDS = ("answer", "note", "file")
+
+
+class PostedItem:
+    """The item form as it was sent and refused: what to show again, and which field to focus."""
+
+    def __init__(self, code: str, form: ItemForm, files_chosen: bool):
+        self.code, self.form, self.files_chosen = code, form, files_chosen
+        self.general = [*form.form_errors, *(_("The form expired or was incomplete; try again.")
+                                             for _error in form.csrf_token.errors[:1])]
+        self.focus = first_invalid(form, {"answer": f"answer-{code}-yes", "note": f"note-{code}",
+                                          "file": f"file-{code}"}) or f"item-{code}-errors"
+
+
+def _checklist_page(form: ActionForm | None = None, problems: list[str] | None = None, status: int = 200,
+                    posted: PostedItem | None = None):
     access, session = current_access(), request_session()
     application = service.find_application(session, access.tenant.id)
     if application is None and access.role == REGIONAL_ADMIN:  # the region's first visit opens its draft
@@ -138,11 +143,14 @@ def _checklist_page(form: ActionForm | None = None, problems: list[str] | None =
             states = [state for state in view.items if state.item.area == area]
             if states:
                 groups.append((area, states))
-    return render_template("onboarding/checklist.html", **_helpers(
+    helpers = _helpers()
+    opened = set(helpers["item_messages"]) | {request.args.get("item", "")} | ({posted.code} if posted else set())
+    return render_template("onboarding/checklist.html", **helpers, **dict(
         tenant=access.tenant, view=view, groups=groups, form=form or ActionForm(formdata=None),
-        problems=problems or [], action_labels=ACTION_LABELS, note_required={
+        problems=problems or [], action_labels=ACTION_LABELS, dangerous=DANGEROUS, note_required={
             name for name, action in service.ACTIONS.items() if action.note_required},
         can_edit=bool(view and access.role == REGIONAL_ADMIN and view.application.status in service.EDITABLE),
+        posted=posted, opened=opened,
         history=[t for t in view.history if t.subject == "application"][:20] if view else [])), status
 
 
@@ -150,6 +158,15 @@ def _checklist_page(form: ActionForm | None = None, problems: list[str] | None =
 @roles_allowed(*READERS)
 def checklist(tenant):
     return _checklist_page()
+
+
+def reloadable(rule: str, endpoint: str, target: Callable[..., str]) -> None:
+    """GET of a URL that only takes forms: after a refused form the address bar shows it, and reloading (or
+    opening it again) leads to the page the form was on, `target(**path values)`."""
+    def back(**values):
+        return redirect(target(**values))
+
+    bp.add_url_rule(rule, endpoint, roles_allowed(*READERS)(back), methods=["GET"])
 
 
 @bp.post("/tenants/<tenant>/onboarding/actions")
@@ -166,6 +183,9 @@ def act(tenant):
         return refused(refusal, lambda problems, status: _checklist_page(form, problems, status))
     flash(str(DONE.get(name, _("Done."))))
     return redirect(url_for(".checklist", tenant=tenant))
+
+
+reloadable("/tenants/<tenant>/onboarding/actions", "act_page", lambda tenant: url_for(".checklist", tenant=tenant))
 
 
 def refusal_texts(refusal: Refusal) -> list[str]:
@@ -188,6 +208,14 @@ def refused(refusal: Refusal, page: Callable[[list[str], int], object]):
     return page(refusal_texts(refusal), refusal.status)
 
 
+def on_form(form: FlaskForm, refusal: Refusal, fields: tuple[str, ...]) -> None:
+    """A refusal shown on the form: at the field it names when the form shows that field, else on the form."""
+    if refusal.field in fields and not isinstance(refusal, (service.Blocked, Stale)):
+        form_error(form, refusal)
+    else:
+        form.form_errors.extend(refusal_texts(refusal))
+
+
 def _form_problems(form: FlaskForm) -> list[str]:
     if form.csrf_token.errors:
         return [_("The form expired or was incomplete; try again.")]
@@ -195,7 +223,7 @@ def _form_problems(form: FlaskForm) -> list[str]:
 
 
 def _refused(refusal: Refusal):
-    """The checklist again with why the item's change (or upload: 413, 415, 422) was refused."""
+    """The checklist again with why the removal of a file was refused."""
     return refused(refusal, lambda problems, status: _checklist_page(problems=problems, status=status))
 
 
@@ -203,37 +231,41 @@ def _back_to(tenant: str, code: str):
     return redirect(url_for(".checklist", tenant=tenant, _anchor=f"item-{code}"))
 
 
-# --- answers and evidence of declared items --------------------------------------------------
+def _item_page(tenant: str, code: str) -> str:
+    return url_for(".checklist", tenant=tenant, item=code, _anchor=f"item-{code}")
 
-@bp.post("/tenants/<tenant>/onboarding/items/<code>/answer")
+
+# --- a declared item: its answer, note and evidence in one form ----------------------------------
+
+@bp.post("/tenants/<tenant>/onboarding/items/<code>")
 @roles_allowed(REGIONAL_ADMIN)
-def answer(tenant, code):
-    form = AnswerForm()
+def save_item(tenant, code):
+    """Answer, note and new files of one item, saved together or not at all (PRG to the item, its message in it)."""
+    form = ItemForm()
+    uploads = form.uploads()
     if not form.validate_on_submit():
-        return _checklist_page(problems=_form_problems(form), status=422)
+        return _checklist_page(problems=_form_problems(form), status=422,
+                               posted=PostedItem(code, form, bool(uploads)))
     access, session = current_access(), request_session()
-    try:
-        service.answer_item(session, access.tenant, code, form.answer.data, form.note.data, access.actor())
+    try:  # the answer and every file in the request's one transaction; the stored files go if it rolls back
+        attached = service.save_item(session, access.tenant, code, form.answer.data, form.note.data,
+                                     [(upload.stream, upload.filename) for upload in uploads], access.actor(),
+                                     file_store())
     except Refusal as refusal:
-        return _refused(refusal)
-    flash(_("The answer was saved."))
+        session.rollback()
+        if isinstance(refusal, NotFound):
+            raise
+        on_form(form, refusal, ITEM_FIELDS)
+        return _checklist_page(problems=refusal_texts(refusal), status=refusal.status,
+                               posted=PostedItem(code, form, bool(uploads)))
+    message = _("The answer was saved.")
+    if attached:
+        message += " " + _("Attached: %(names)s.", names=", ".join(evidence.name for evidence in attached))
+    flash_for_item(code, message)
     return _back_to(tenant, code)
 
 
-@bp.post("/tenants/<tenant>/onboarding/items/<code>/evidence")
-@roles_allowed(REGIONAL_ADMIN)
-def upload_evidence(tenant, code):
-    form = EvidenceForm()
-    if not form.validate_on_submit():
-        return _checklist_page(problems=_form_problems(form), status=422)
-    access, session, upload = current_access(), request_session(), form.file.data
-    try:  # store_evidence commits (file and row together) or keeps nothing
-        evidence = service.store_evidence(session, access.tenant, code, upload.stream, upload.filename,
-                                          access.actor(), file_store())
-    except Refusal as refusal:
-        return _refused(refusal)
-    flash(_("%(name)s was attached.", name=evidence.name))
-    return _back_to(tenant, code)
+reloadable("/tenants/<tenant>/onboarding/items/<code>", "item", _item_page)
 
 
 @bp.get("/tenants/<tenant>/onboarding/items/<code>/evidence/<uuid:evidence_id>")
@@ -253,8 +285,12 @@ def remove_evidence(tenant, code, evidence_id):
         service.remove_evidence(session, access.tenant, code, evidence_id, access.actor(), file_store())
     except Refusal as refusal:
         return _refused(refusal)
-    flash(_("The file was removed."))
+    flash_for_item(code, _("The file was removed."))
     return _back_to(tenant, code)
+
+
+reloadable("/tenants/<tenant>/onboarding/items/<code>/evidence/<uuid:evidence_id>/remove", "remove_evidence_page",
+           lambda tenant, code, evidence_id: _item_page(tenant, code))
 
 
 # --- the national pipeline -----------------------------------------------------------------------

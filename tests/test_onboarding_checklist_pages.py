@@ -50,63 +50,118 @@ def evidence_of(database, tenant, code: str):
         return [(e.id, e.name, e.sha256) for e in service.list_evidence(session, fresh(session, tenant), code)]
 
 
-def test_the_admin_answers_an_item_and_attaches_evidence(app, client, database, gorontalo, people):
+def item_form(html: str, code: str) -> str:
+    found = re.search(rf'<form method="post" class="item-form" [^>]*data-item-form="{code}".*?</form>', html, re.S)
+    assert found, f"no form for {code}"
+    return found.group(0)
+
+
+def answer_of(database, tenant, code: str):
+    with database.transaction(TenantContext(tenant.id)) as session:
+        application = service.find_application(session, tenant.id)
+        found = service.find_answer(session, application, code)
+        return (found.answer, found.note) if found else None
+
+
+def test_the_admin_answers_notes_and_attaches_in_one_submit(app, client, database, gorontalo, people):
     csrf = sign_in(app, client, people["admin"])
     _response, html = page(client, path(gorontalo))
-    assert 'action="%s"' % path(gorontalo, "/items/application_letter/answer") in html
-    assert "Jawab dan lampirkan bukti" in html and 'enctype="multipart/form-data"' in html
+    form = item_form(html, "application_letter")  # one form per declared item: answer, note and files
+    assert 'action="%s"' % path(gorontalo, "/items/application_letter") in form
+    assert 'enctype="multipart/form-data"' in form and 'name="answer"' in form and 'name="note"' in form
+    assert 'type="file"' in form and "multiple" in form
+    assert "Jawab dan lampirkan bukti" in html and "/answer" not in html
 
-    saved = client.post(path(gorontalo, "/items/application_letter/answer"),
-                        data={"csrf_token": csrf, "answer": "yes", "note": "Surat No. 112/2026"})
-    assert saved.status_code == 302 and saved.headers["Location"].endswith("#item-application_letter")
-    _response, html = page(client, path(gorontalo))
-    assert "Jawaban telah disimpan." in html
-    assert row_of(html, "application_letter").startswith("needs_evidence")  # yes, but the letter is not attached
-    assert "Surat No. 112/2026" in row_of(html, "application_letter")
-
-    attached = client.post(path(gorontalo, "/items/application_letter/evidence"), content_type="multipart/form-data",
-                           data={"csrf_token": csrf, "file": (io.BytesIO(PDF), "../dokumen/surat bupati.pdf")})
-    assert attached.status_code == 302
+    saved = client.post(path(gorontalo, "/items/application_letter"), content_type="multipart/form-data",
+                        data={"csrf_token": csrf, "answer": "yes", "note": "Surat No. 112/2026",
+                              "file": [(io.BytesIO(PDF), "../dokumen/surat bupati.pdf"), (io.BytesIO(b""), "")]})
+    assert saved.status_code == 302 and saved.headers["Location"].endswith("/onboarding#item-application_letter")
+    assert answer_of(database, gorontalo, "application_letter") == ("yes", "Surat No. 112/2026")
     files = evidence_of(database, gorontalo, "application_letter")
     assert [name for _id, name, _sha in files] == ["surat bupati.pdf"]
     _response, html = page(client, path(gorontalo))
     row = row_of(html, "application_letter")
-    assert row.startswith("ready") and "surat bupati.pdf telah dilampirkan." in html
+    assert row.startswith("ready") and "Surat No. 112/2026" in row
+    # The confirmation is in the item the person was working on, which stays open; not above the page.
+    assert '<p class="notice" role="status">Jawaban telah disimpan. Dilampirkan: surat bupati.pdf.</p>' in row
+    assert '<details class="item-edit" open>' in row
+    assert html.count('role="status"') == 1
     assert "surat bupati.pdf</a>\n" in row and f"({len(PDF)} B)" in row
     download = client.get(path(gorontalo, f"/items/application_letter/evidence/{files[0][0]}"))
     assert download.status_code == 200 and download.data == PDF
     assert download.headers["Content-Type"] == "application/pdf" and "attachment" in download.headers[
         "Content-Disposition"]
+    _response, html = page(client, path(gorontalo))  # the message was for one look
+    assert "Jawaban telah disimpan." not in html and '<details class="item-edit" open>' not in row_of(
+        html, "application_letter")
 
 
-def test_a_wrong_upload_is_refused_in_indonesian_and_nothing_is_kept(app, client, database, gorontalo, people):
+def test_a_refused_file_saves_nothing_and_keeps_the_note(app, client, database, gorontalo, people):
     csrf = sign_in(app, client, people["admin"])
     before = evidence_of(database, gorontalo, "regulation_112")
-    refused = client.post(path(gorontalo, "/items/regulation_112/evidence"), content_type="multipart/form-data",
-                          data={"csrf_token": csrf, "file": (io.BytesIO(b"just text, not a scan"), "perbup.pdf")})
+    refused = client.post(path(gorontalo, "/items/regulation_112"), content_type="multipart/form-data",
+                          data={"csrf_token": csrf, "answer": "yes", "note": "Perbup No. 7 Tahun 2026",
+                                "file": [(io.BytesIO(PDF), "perbup.pdf"),
+                                         (io.BytesIO(b"just text, not a scan"), "lampiran.pdf")]})
     assert refused.status_code == 415
-    assert "Isi berkas ini bukan PDF/JPEG/PNG" in refused.get_data(as_text=True)
-    empty = client.post(path(gorontalo, "/items/regulation_112/evidence"), content_type="multipart/form-data",
-                        data={"csrf_token": csrf})
-    assert empty.status_code == 422 and "Pilih berkas yang akan diunggah." in empty.get_data(as_text=True)
-    no_answer = client.post(path(gorontalo, "/items/regulation_112/answer"), data={"csrf_token": csrf})
-    assert no_answer.status_code == 422 and "Jawab ya atau tidak." in no_answer.get_data(as_text=True)
-    computed = client.post(path(gorontalo, "/items/inbound_lines/answer"), data={"csrf_token": csrf, "answer": "yes"})
-    assert computed.status_code == 409 and "dihitung dari data daerah" in computed.get_data(as_text=True)
-    unknown = client.post(path(gorontalo, "/items/no_such_item/answer"), data={"csrf_token": csrf, "answer": "yes"})
-    assert unknown.status_code == 404
-    no_csrf = client.post(path(gorontalo, "/items/regulation_112/answer"), data={"answer": "yes"})
-    assert no_csrf.status_code == 400  # the CSRF guard turns it away before the view
+    html = refused.get_data(as_text=True)
+    assert answer_of(database, gorontalo, "regulation_112") is None  # not the answer, not the good file either
     assert evidence_of(database, gorontalo, "regulation_112") == before
+    form = item_form(html, "regulation_112")
+    assert ">Perbup No. 7 Tahun 2026</textarea>" in form  # what the person wrote is still there
+    assert re.search(r'value="yes" required checked', form)
+    file_input = re.search(r'<input type="file" id="file-regulation_112"[^>]*>', form).group(0)
+    assert 'aria-invalid="true"' in file_input and 'aria-describedby="file-regulation_112-error"' in file_input
+    assert "autofocus" in file_input and html.count("autofocus") == 1  # focus on the field in error
+    assert re.search(r'id="file-regulation_112-error">Isi berkas ini bukan PDF/JPEG/PNG', form)
+    assert "pilih berkas itu lagi" in form  # the browser cannot keep a chosen file: said plainly
+    assert '<details class="item-edit" open>' in row_of(html, "regulation_112")
+
+    # The refused form's URL is a page: reloading it (a GET) leads back to that item, open.
+    again = client.get(path(gorontalo, "/items/regulation_112"), headers={"Accept": "text/html"})
+    assert again.status_code == 302
+    assert again.headers["Location"].endswith("/onboarding?item=regulation_112#item-regulation_112")
+    _response, html = page(client, again.headers["Location"].split("#")[0])
+    assert '<details class="item-edit" open>' in row_of(html, "regulation_112") and "autofocus" not in html
 
 
-def test_the_admin_removes_a_file_and_the_state_follows(app, client, database, services, gorontalo, people):
+def test_wrong_input_is_refused_at_its_field(app, client, database, gorontalo, people):
     csrf = sign_in(app, client, people["admin"])
-    client.post(path(gorontalo, "/items/sop/answer"), data={"csrf_token": csrf, "answer": "yes"})
-    client.post(path(gorontalo, "/items/sop/evidence"), content_type="multipart/form-data",
-                data={"csrf_token": csrf, "file": (io.BytesIO(PNG), "sop.png")})
+    long_note = client.post(path(gorontalo, "/items/sop"), content_type="multipart/form-data",
+                            data={"csrf_token": csrf, "answer": "no", "note": "x" * 4001})
+    assert long_note.status_code == 422 and answer_of(database, gorontalo, "sop") is None
+    form = item_form(long_note.get_data(as_text=True), "sop")
+    note = re.search(r'<textarea id="note-sop"[^>]*>', form).group(0)
+    assert 'aria-invalid="true"' in note and "autofocus" in note
+    assert 'id="note-sop-error">Catatan harus kurang dari 4000 karakter.' in form
+    assert re.search(r'value="no" checked', form)
+    no_answer = client.post(path(gorontalo, "/items/sop"), content_type="multipart/form-data",
+                            data={"csrf_token": csrf, "note": "Belum ada"})
+    assert no_answer.status_code == 422
+    form = item_form(no_answer.get_data(as_text=True), "sop")
+    assert 'id="answer-sop-error">Jawab ya atau tidak.' in form and ">Belum ada</textarea>" in form
+    assert re.search(r'id="answer-sop-yes"[^>]*autofocus', form)
+    computed = client.post(path(gorontalo, "/items/inbound_lines"), data={"csrf_token": csrf, "answer": "yes"})
+    assert computed.status_code == 409 and "dihitung dari data daerah" in computed.get_data(as_text=True)
+    unknown = client.post(path(gorontalo, "/items/no_such_item"), data={"csrf_token": csrf, "answer": "yes"})
+    assert unknown.status_code == 404
+    no_csrf = client.post(path(gorontalo, "/items/sop"), data={"answer": "yes"})
+    assert no_csrf.status_code == 400  # the CSRF guard turns it away before the view
+    assert answer_of(database, gorontalo, "sop") is None
+
+
+def test_the_admin_removes_a_file_after_confirming_and_the_state_follows(app, client, database, services, gorontalo,
+                                                                        people):
+    csrf = sign_in(app, client, people["admin"])
+    client.post(path(gorontalo, "/items/sop"), content_type="multipart/form-data",
+                data={"csrf_token": csrf, "answer": "yes", "file": (io.BytesIO(PNG), "sop.png")})
     [(evidence_id, name, _sha)] = evidence_of(database, gorontalo, "sop")
     assert name == "sop.png"
+    _response, html = page(client, path(gorontalo))
+    remove = re.search(r'<details class="confirm inline" data-confirm="remove">.*?</details>', row_of(html, "sop"),
+                       re.S).group(0)  # removing asks first: the button that removes is inside the disclosure
+    assert '<summary class="danger-link">Hapus</summary>' in remove
+    assert '<button type="submit" class="danger">Ya, hapus sop.png</button>' in remove
     with database.transaction(TenantContext(gorontalo.id)) as session:
         key = service.get_evidence(session, fresh(session, gorontalo), "sop", evidence_id).key
     stored = services.data_dir / "files" / key
@@ -115,7 +170,7 @@ def test_the_admin_removes_a_file_and_the_state_follows(app, client, database, s
     assert removed.status_code == 302 and evidence_of(database, gorontalo, "sop") == []
     assert not stored.exists()  # the bytes go with the row
     _response, html = page(client, path(gorontalo))
-    assert row_of(html, "sop").startswith("needs_evidence") and "Berkas telah dihapus." in html
+    assert row_of(html, "sop").startswith("needs_evidence") and "Berkas telah dihapus." in row_of(html, "sop")
     gone = client.get(path(gorontalo, f"/items/sop/evidence/{evidence_id}"))
     assert gone.status_code == 404
 
@@ -126,7 +181,7 @@ def test_readers_see_files_but_cannot_change_them(app, client, database, goronta
     _response, html = page(client, path(gorontalo))
     assert "surat bupati.pdf" in html and "Jawab dan lampirkan bukti" not in html and "/remove" not in html
     assert client.get(path(gorontalo, f"/items/application_letter/evidence/{evidence_id}")).status_code == 200
-    assert client.post(path(gorontalo, "/items/sop/answer"),
+    assert client.post(path(gorontalo, "/items/sop"),
                        data={"csrf_token": csrf, "answer": "no"}).status_code == 403
     sign_in(app, client, people["other_admin"])
     assert client.get(path(gorontalo, f"/items/application_letter/evidence/{evidence_id}")).status_code == 404
@@ -141,7 +196,7 @@ def test_once_submitted_the_region_can_no_longer_change_answers(app, client, dat
     csrf = sign_in(app, client, people["admin"])
     _response, html = page(client, path(gorontalo))
     assert "Jawab dan lampirkan bukti" not in html
-    refused = client.post(path(gorontalo, "/items/sop/answer"), data={"csrf_token": csrf, "answer": "yes"})
+    refused = client.post(path(gorontalo, "/items/sop"), data={"csrf_token": csrf, "answer": "yes"})
     assert refused.status_code == 409 and "hanya dapat diubah saat permohonan berstatus draf" in refused.get_data(
         as_text=True)
     run(database, gorontalo, service.act, "request_changes", "Lampirkan SOP yang sudah ditandatangani.", verifier)
