@@ -15,21 +15,20 @@ import uuid
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
-from wtforms import (DateField, DateTimeLocalField, HiddenField, RadioField, SelectField, SelectMultipleField,
-                     StringField, TextAreaField)
+from wtforms import DateField, DateTimeLocalField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import AnyOf, InputRequired, Length, Optional
 
 from siaga112.platform.db import request_session
 from siaga112.platform.identity.access import current_access, roles_allowed
 from siaga112.platform.identity.models import User
 from siaga112.platform.identity.roles import MINISTRY_VERIFIER
-from siaga112.platform.refusals import Refusal
+from siaga112.platform.refusals import Refusal, Stale, form_error
 from siaga112.platform.storage import file_store
 from siaga112.tenants.directory.forms import SelectChoice
 from siaga112.tenants.directory.phone import national_format
@@ -38,9 +37,10 @@ from . import service
 from .api import file_response
 from .checklist import AREAS
 from .common import reader_language
-from .models import TELCOS, VERDICTS, VISIT_KINDS
+from .forms import VerdictForm
+from .models import TELCOS, VISIT_KINDS
 from .state import MAX_NOTE
-from .views import READERS, _helpers, bp, refused
+from .views import READERS, _helpers, bp, flash_for_item, refused, reloadable
 from .visits import MAX_PLACE, MAX_TEXT
 
 VERIFIERS = (MINISTRY_VERIFIER,)
@@ -114,11 +114,6 @@ class ScheduleForm(FlaskForm):
 class ChangeVisitForm(FlaskForm):
     scheduled_for = DateField(validators=[InputRequired()])
     place = StringField(validators=[InputRequired(), Length(max=MAX_PLACE)])
-
-
-class VerdictForm(FlaskForm):
-    verdict = RadioField(choices=list(VERDICTS), validators=[InputRequired()])
-    note = TextAreaField(validators=[Optional(), Length(max=MAX_NOTE)])
 
 
 class PhotoForm(FlaskForm):
@@ -216,7 +211,9 @@ def schedule_visit(tenant):
 
 
 def _visit_page(visit_id: uuid.UUID, problems: list[str] | None = None, status: int = 200,
-                change: ChangeVisitForm | None = None):
+                change: ChangeVisitForm | None = None, verdicts: dict[str, VerdictForm] | None = None):
+    """The visit's page; `verdicts`: the verdict forms as sent and refused (code → form), shown again with
+    their errors, the first field in error focused."""
     report = service.visit_report(request_session(), current_access().tenant, visit_id)
     visit = report.visit
     groups = [(area, [state for state in report.items if state.item.area == area]) for area in AREAS]
@@ -226,11 +223,21 @@ def _visit_page(visit_id: uuid.UUID, problems: list[str] | None = None, status: 
         tenant=report.tenant, report=report, visit=visit, groups=[(area, states) for area, states in groups if states],
         problems=problems or [], can_record=open_for_verifier and visit.kind == "verification",
         can_act=open_for_verifier, change=change or ChangeVisitForm(formdata=None, obj=visit),
+        posted=verdicts or {}, focus=_first_verdict_error(verdicts or {}),
         judged=sum(1 for state in mandatory if state.verdict), mandatory_total=len(mandatory))), status
 
 
 def _visit_refused(visit_id: uuid.UUID, refusal: Refusal, change: ChangeVisitForm | None = None):
     return refused(refusal, lambda problems, status: _visit_page(visit_id, problems, status, change=change))
+
+
+def _first_verdict_error(forms: dict[str, VerdictForm]) -> str | None:
+    for code, form in forms.items():
+        if form.verdict.errors:
+            return f"verdict-{code}-{form.verdict.data if form.verdict.data in ('pass', 'fail') else 'pass'}"
+        if form.note.errors:
+            return f"verdict-note-{code}"
+    return None
 
 
 @bp.get("/tenants/<tenant>/onboarding/visits/<uuid:visit_id>")
@@ -263,21 +270,92 @@ def _item_title(code: str) -> str | None:
         return None
 
 
+CHOOSE_VERDICT = lazy_gettext("Choose pass, fail or not applicable.")
+
+
+def _checked(form: VerdictForm) -> bool:
+    """Whether the form's verdict can go to the service (its own errors, and a note needs a verdict)."""
+    valid = form.validate()
+    if form.verdict.errors or not form.verdict.data:  # none chosen (only a note), or not one of the choices
+        form.verdict.errors = [str(CHOOSE_VERDICT)]
+    return valid and not form.verdict.errors
+
+
+def _on_verdict(form: VerdictForm, refusal: Refusal) -> bool:
+    """A refusal of one item's verdict put on its form; False when it is about more than that item."""
+    if refusal.status != 422 or refusal.field not in ("verdict", "note") or isinstance(refusal, Stale):
+        return False
+    form_error(form, refusal)
+    return True
+
+
+def _unchanged(found, form: VerdictForm) -> bool:
+    return found is not None and found.verdict == form.verdict.data and (found.note or "") == (
+        form.note.data or "").strip()
+
+
+@bp.post("/tenants/<tenant>/onboarding/visits/<uuid:visit_id>/verdicts")
+@roles_allowed(*VERIFIERS)
+def record_verdicts(tenant, visit_id):
+    """Every verdict of the visit in one submit: all saved, or none (each item's error at its item)."""
+    access, session = current_access(), request_session()
+    report = service.visit_report(session, access.tenant, visit_id)
+    forms = {state.item.code: VerdictForm(request.form, prefix=state.item.code) for state in report.items}
+    given = {code: form for code, form in forms.items() if form.given()}
+    if not given:
+        return _visit_page(visit_id, [_("Choose a verdict on at least one item.")], 422, verdicts=forms)
+    checked = {code: _checked(form) for code, form in given.items()}
+    existing = {state.item.code: state.verdict for state in report.items}
+    saved, wrong = 0, not all(checked.values())
+    for code, form in given.items():  # the service's refusals too, so that every error shows at once
+        if not checked[code] or _unchanged(existing.get(code), form):
+            continue
+        try:
+            service.record_verdict(session, access.tenant, visit_id, code, form.verdict.data, form.note.data,
+                                   access.actor())
+            saved += 1
+        except Refusal as refusal:
+            if not _on_verdict(form, refusal):
+                return refused(refusal, lambda problems, status: _visit_page(visit_id, problems, status,
+                                                                            verdicts=forms))
+            wrong = True
+    if wrong:
+        session.rollback()
+        return _visit_page(visit_id, [_("Nothing was saved: correct the verdicts marked below.")], 422,
+                           verdicts=forms)
+    flash_for_item("verdicts", _("Verdicts saved: %(count)s.", count=saved) if saved
+                   else _("The verdicts were already as sent; nothing changed."))
+    return redirect(url_for(".visit", tenant=tenant, visit_id=visit_id, _anchor="save-verdicts"))
+
+
 @bp.post("/tenants/<tenant>/onboarding/visits/<uuid:visit_id>/verdicts/<code>")
 @roles_allowed(*VERIFIERS)
 def record_verdict(tenant, visit_id, code):
-    form = VerdictForm()
-    if not form.validate_on_submit():
-        return _visit_page(visit_id, _form_problems(form), 422)
+    """One item's verdict, a correction (its fields are the same as in the form of every verdict)."""
+    form = VerdictForm(request.form, prefix=code)
+    if not _checked(form):
+        return _visit_page(visit_id, [str(error) for errors in form.errors.values() for error in errors], 422,
+                           verdicts={code: form})
     access, session = current_access(), request_session()
     title = _item_title(code)
     try:
         service.record_verdict(session, access.tenant, visit_id, code, form.verdict.data, form.note.data,
                                access.actor())
     except Refusal as refusal:
-        return _visit_refused(visit_id, refusal)
-    flash(_("The verdict on %(item)s was saved.", item=title))
+        _on_verdict(form, refusal)
+        return refused(refusal, lambda problems, status: _visit_page(visit_id, problems, status,
+                                                                    verdicts={code: form}))
+    flash_for_item(code, _("The verdict on %(item)s was saved.", item=title))
     return redirect(url_for(".visit", tenant=tenant, visit_id=visit_id, _anchor=f"item-{code}"))
+
+
+def _visit_url(tenant, visit_id, code=None, **_ignored) -> str:
+    return url_for(".visit", tenant=tenant, visit_id=visit_id, _anchor=f"item-{code}" if code else None)
+
+
+for _rule, _endpoint in (("/verdicts", "verdicts_page"), ("/verdicts/<code>", "verdict_page"),
+                         ("/verdicts/<code>/photos", "photos_page"), ("/actions", "visit_act_page")):
+    reloadable("/tenants/<tenant>/onboarding/visits/<uuid:visit_id>" + _rule, _endpoint, _visit_url)
 
 
 @bp.post("/tenants/<tenant>/onboarding/visits/<uuid:visit_id>/verdicts/<code>/photos")

@@ -118,11 +118,20 @@ def test_a_region_goes_from_draft_to_live_through_the_pages(app, browser, live_s
         expect(page.locator("#visit")).to_have_attribute("data-status", "scheduled")
         expect(page.locator("#verifiers")).to_contain_text("Verifikator Maluku Utara")
 
+        for item in items.mandatory:  # every verdict chosen, then saved once
+            page.locator(f"#verdict-{item.code}-pass").check()
+        page.locator("#verdicts-form").get_by_role("button", name="Simpan semua penilaian").click()
+        expect(page.locator("#verdicts-form [role='status']")).to_have_text(f"Penilaian tersimpan: {len(items.mandatory)}.")
         for item in items.mandatory:
-            form = page.locator(f"form[data-verdict-form='{item.code}']")
-            form.locator("input[name='verdict'][value='pass']").check()
-            form.get_by_role("button").click()
             expect(page.locator(f"#item-{item.code}")).to_have_attribute("data-verdict", "pass")
+        page.locator("#verdict-budget-fail").check()  # a correction, one item alone
+        page.locator("#verdict-note-budget").fill("Anggaran belum disahkan")
+        page.locator("[data-save-one='budget']").click()
+        expect(page.locator("#item-budget")).to_have_attribute("data-verdict", "fail")
+        expect(page.locator("#item-budget [role='status']")).to_contain_text("telah disimpan")
+        page.locator("#verdict-budget-pass").check()
+        page.locator("[data-save-one='budget']").click()
+        expect(page.locator("#item-budget")).to_have_attribute("data-verdict", "pass")
         photo = page.locator("form[data-photo-form='control_room']")
         photo.locator("input[type='file']").set_input_files(
             {"name": "ruang-kendali.png", "mimeType": "image/png", "buffer": PNG})

@@ -151,24 +151,45 @@ def test_a_verifier_schedules_judges_photographs_and_completes_a_visit(app, clie
     assert letter and client.get(letter.group(1)).status_code == 200  # the region's document, one click away
 
     refused = client.post(f"{visit_path}/verdicts/application_letter",
-                          data={"csrf_token": csrf, "verdict": "not_applicable", "note": ""})
+                          data={"csrf_token": csrf, "application_letter-verdict": "not_applicable",
+                                "application_letter-note": ""})
     html = text_of(refused)
     assert refused.status_code == 422 and 'id="refusal"' in html
     assert "Surat permohonan dari Bupati/Wali Kota wajib: hasilnya lulus atau tidak lulus" in html
     assert client.post(f"{visit_path}/verdicts/no_such_item",
-                       data={"csrf_token": csrf, "verdict": "pass"}).status_code == 404
+                       data={"csrf_token": csrf, "no_such_item-verdict": "pass"}).status_code == 404
 
     early = client.post(f"{visit_path}/actions", data={"csrf_token": csrf, "action": "complete"})
     assert early.status_code == 409 and "Belum dinilai: Surat permohonan dari Bupati/Wali Kota." in text_of(early)
 
-    for code in MANDATORY:
-        verdict, note = ("fail", "Anggaran 2026 belum disahkan DPRD") if code == "budget" else ("pass", "")
-        saved = client.post(f"{visit_path}/verdicts/{code}", data={"csrf_token": csrf, "verdict": verdict,
-                                                                   "note": note})
-        assert saved.status_code == 302 and saved.headers["Location"].endswith(f"{visit_path}#item-{code}")
-    for code in OPTIONAL:
-        assert client.post(f"{visit_path}/verdicts/{code}", data={"csrf_token": csrf, "verdict": "not_applicable",
-                                                                  "note": "Tidak berbatasan"}).status_code == 302
+    # The form of every verdict: a refused one saves none, and shows each error at its item, the values kept.
+    mixed = client.post(f"{visit_path}/verdicts", data={
+        "csrf_token": csrf, "application_letter-verdict": "not_applicable", "sop-verdict": "pass",
+        "sop-note": "SOP ditandatangani", "budget-note": "Belum ada anggaran"})
+    html = text_of(mixed)
+    assert mixed.status_code == 422 and f'data-judged="0"' in html  # sop's pass was not kept either
+    assert re.search(r'id="verdict-application_letter-error">Surat permohonan dari Bupati/Wali Kota wajib', html)
+    assert 'id="verdict-budget-error">Pilih lulus, tidak lulus, atau tidak berlaku.' in html  # a note needs a verdict
+    assert re.search(r'id="verdict-sop-pass" name="sop-verdict" value="pass"\s+checked', html)
+    assert ">SOP ditandatangani</textarea>" in html and ">Belum ada anggaran</textarea>" in html
+    assert html.count("autofocus") == 1 and re.search(r'id="verdict-application_letter-pass"[^>]*autofocus', html)
+    assert 'aria-describedby="verdict-budget-error"' in html
+    again = client.get(f"{visit_path}/verdicts")  # the refused form's address opens the visit again
+    assert again.status_code == 302 and again.headers["Location"].endswith(visit_path)
+    assert client.post(f"{visit_path}/verdicts", data={"csrf_token": csrf}).status_code == 422  # nothing chosen
+
+    # Every verdict of the visit in one submit (the items' inputs share one form).
+    every = {"csrf_token": csrf} | {f"{code}-verdict": "pass" for code in MANDATORY} | {
+        f"{code}-verdict": "not_applicable" for code in OPTIONAL} | {f"{code}-note": "Tidak berbatasan"
+                                                                     for code in OPTIONAL}
+    saved = client.post(f"{visit_path}/verdicts", data=every)
+    assert saved.status_code == 302 and saved.headers["Location"].endswith(f"{visit_path}#save-verdicts")
+    _response, html = page(client, visit_path)
+    assert f"Penilaian tersimpan: {len(MANDATORY) + len(OPTIONAL)}." in html
+    # The per-item form corrects one verdict.
+    corrected = client.post(f"{visit_path}/verdicts/budget", data={
+        "csrf_token": csrf, "budget-verdict": "fail", "budget-note": "Anggaran 2026 belum disahkan DPRD"})
+    assert corrected.status_code == 302 and corrected.headers["Location"].endswith(f"{visit_path}#item-budget")
     _response, html = page(client, visit_path)
     assert "Penilaian atas" in html and f'data-judged="{len(MANDATORY)}"' in html
     assert 'data-item="budget" data-verdict="fail"' in html and "Anggaran 2026 belum disahkan DPRD" in html
@@ -208,7 +229,7 @@ def test_a_verifier_schedules_judges_photographs_and_completes_a_visit(app, clie
     _response, html = page(client, visit_path)
     assert "Kunjungan telah selesai." in html and 'data-status="completed"' in html and "Selesai" in html
     assert "data-verdict-form" not in html and 'data-action="complete"' not in html
-    late = client.post(f"{visit_path}/verdicts/budget", data={"csrf_token": csrf, "verdict": "pass"})
+    late = client.post(f"{visit_path}/verdicts/budget", data={"csrf_token": csrf, "budget-verdict": "pass"})
     assert late.status_code == 409
     assert "Penilaian dan foto dicatat pada kunjungan verifikasi yang masih terjadwal." in text_of(late)
 
@@ -244,7 +265,8 @@ def test_the_region_reads_and_only_a_verifier_writes(app, client, database, serv
         return [
             (visits_path(blitar), {"kind": "verification", "scheduled_for": date.today().isoformat(), "place": "x"}),
             (visit_path, {"scheduled_for": date.today().isoformat(), "place": "x"}),
-            (f"{visit_path}/verdicts/sop", {"verdict": "pass"}),
+            (f"{visit_path}/verdicts/sop", {"sop-verdict": "pass"}),
+            (f"{visit_path}/verdicts", {"sop-verdict": "pass"}),
             (f"{visit_path}/verdicts/sop/photos", {"file": (io.BytesIO(PNG), "sop.png")}),
             (f"{visit_path}/actions", {"action": "cancel"}),
             (f"{routing_path(blitar)}/telkomsel/actions", {"action": "activate"}),
