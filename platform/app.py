@@ -20,6 +20,7 @@ from .headers import init_headers
 from .identity import api as members_api
 from .identity import views as identity_views
 from .identity import views_invitations  # noqa: F401  (its routes are on identity_views.bp)
+from .identity import views_people
 from .identity.in_force import init_in_force
 from .identity.oauth import init_oauth
 from .jobs.outbox import relay_after_commit
@@ -68,7 +69,7 @@ def context_translation_folders() -> list[Path]:
     import siaga112.onboarding
     import siaga112.tenants
 
-    return sorted(folder for package in (siaga112.tenants, siaga112.onboarding)
+    return [HERE / "regions" / "translations"] + sorted(folder for package in (siaga112.tenants, siaga112.onboarding)
                   for root in package.__path__ for folder in Path(root).rglob("translations") if folder.is_dir())
 
 
@@ -121,5 +122,6 @@ def create_app(env: Mapping[str, str] | None = None) -> UnitOfWorkFlask:
     siaga112.onboarding.register(app, api)
     app.register_blueprint(regions_views.bp)
     app.register_blueprint(identity_views.bp)
+    views_people.register_navigation(app)
     app.register_blueprint(health.bp)
     return app

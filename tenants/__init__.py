@@ -34,7 +34,6 @@ def register(app, api) -> None:
         importlib.import_module(f"siaga112.tenants.{name}.landing").register_navigation(app)
 
 
-# Carries tenants/templates (the tenant frame) onto the template path, and serves tenants/static (the contexts'
-# stylesheets: inline styles are refused by the Content-Security-Policy) under /assets/tenants.
-_frame = Blueprint("tenants_frame", __name__, template_folder="templates", static_folder="static",
-                   static_url_path="/assets/tenants")
+# Serves tenants/static (the contexts' stylesheets: inline styles are refused by the Content-Security-Policy)
+# under /assets/tenants. The tenant frame (tenants/layout.html) is the kernel's: its menu is (navigation.py).
+_frame = Blueprint("tenants_frame", __name__, static_folder="static", static_url_path="/assets/tenants")

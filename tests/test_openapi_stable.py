@@ -21,6 +21,8 @@ INTENDED: dict[tuple[str, ...], str] = {
     ("paths", "/api/v1/tenants/{tenant}/members/{membership_id}/unlock"): "item 7: an admin lifts a sign-in lock",
     ("components", "schemas", "Problem", "properties", "code"): "item 9: every refusal names its reason",
     ("tags", "members", "description"): "item 4: the members' blueprint has the invitations too",
+    ("paths", "/api/v1/tenants/{tenant}/invitations/{invitation_id}/resend"): "[W2 2/6] 2: resend with a new link",
+    ("paths", "/api/v1/tenants/{tenant}/members/{membership_id}/password-reset"): "[W2 2/6] 2: a link to a new password",
 }
 
 

@@ -6,7 +6,8 @@ from flask.views import MethodView
 from ..api import ApiBlueprint, SelectPage
 from .access import tenant_scope
 from .roles import MINISTRY_ROLES, PLATFORM_ADMIN, REGIONAL_ADMIN, SUPERVISOR
-from . import invitations, service
+from . import invitations, password_resets, service
+from .people import people_rate_limit
 from .schemas import InvitationSchema, MemberChangeSchema, MemberInviteSchema, MemberSchema
 
 blp = ApiBlueprint("members", __name__, url_prefix="/api/v1/tenants/<tenant>",
@@ -24,6 +25,7 @@ class Members(MethodView):
         """The tenant's members and their roles"""
         return service.members_query(tenant_scope().tenant_id)
 
+    @people_rate_limit
     @blp.operation(MANAGERS, MemberSchema, 201, body=MemberInviteSchema,
                    refusals={409: "The person already holds this role here, or is invited to it"})
     @blp.alt_response(202, schema=InvitationSchema, description="Invited: the role is granted when the person "
@@ -31,9 +33,8 @@ class Members(MethodView):
     def post(self, body, tenant):
         """Give a person a role here: at once for a member of this tenant, otherwise by an e-mailed invitation"""
         scope = tenant_scope()
-        settings = current_app.extensions["siaga112.settings"]
         granted = invitations.invite(scope.session, scope.tenant, body["email"], body["name"], body["role"],
-                                     body["agency_id"], scope.actor, settings.public_url)
+                                     body["agency_id"], scope.actor, _public_url())
         if isinstance(granted, invitations.Invitation):
             response = jsonify(InvitationSchema().dump(granted))
             response.status_code = 202
@@ -76,6 +77,18 @@ class MemberUnlock(MethodView):
         service.unlock_sign_in(scope.session, membership.user, current_app.secret_key, scope.actor, scope.tenant_id)
 
 
+@blp.route("/members/<uuid:membership_id>/password-reset")
+class MemberPasswordReset(MethodView):
+    @people_rate_limit
+    @blp.operation(MANAGERS, status=202)
+    def post(self, tenant, membership_id):
+        """E-mail the member a single-use link (valid 24 hours) to choose a new password; earlier links stop working"""
+        scope = tenant_scope()
+        membership = service.get_member(scope.session, scope.tenant_id, membership_id)
+        password_resets.request_reset(scope.session, membership.user, scope.actor, _public_url(), scope.tenant_id,
+                                      scope.tenant.name)
+
+
 @blp.route("/invitations")
 class Invitations(MethodView):
     @blp.operation(MANAGERS, InvitationSchema(many=True), page=PAGE)
@@ -98,3 +111,18 @@ class Invitation(MethodView):
         scope = tenant_scope()
         invitations.withdraw(scope.session, invitations.get_invitation(scope.session, scope.tenant_id, invitation_id),
                              scope.actor)
+
+
+@blp.route("/invitations/<uuid:invitation_id>/resend")
+class InvitationResend(MethodView):
+    @people_rate_limit
+    @blp.operation(MANAGERS, InvitationSchema, refusals={409: "The invitation was accepted or withdrawn"})
+    def post(self, tenant, invitation_id):
+        """E-mail the invitation again with a new link, valid 7 days from now; the earlier link stops working"""
+        scope = tenant_scope()
+        invitation = invitations.get_invitation(scope.session, scope.tenant_id, invitation_id)
+        return invitations.resend(scope.session, scope.tenant, invitation, scope.actor, _public_url())
+
+
+def _public_url() -> str:
+    return current_app.extensions["siaga112.settings"].public_url

@@ -121,6 +121,21 @@ def withdraw(session: Session, invitation: Invitation, actor: Actor) -> None:
            before=snapshot(invitation))
 
 
+def resend(session: Session, tenant: Tenant, invitation: Invitation, actor: Actor, public_url: str) -> Invitation:
+    """A new link, valid INVITATION_TTL from now, e-mailed again; the link sent before stops working."""
+    if status_of(invitation) in ("accepted", "revoked"):
+        raise Conflict(N_("This invitation was accepted or withdrawn; invite the person again instead."),
+                       code="not_pending")
+    token = secrets.token_urlsafe(32)
+    invitation.token_hash, invitation.expires_at = token_hash(token), _now() + INVITATION_TTL
+    invitation.version += 1
+    session.flush()
+    record(session, actor, "invitation.resend", "invitation", invitation.id, tenant_id=tenant.id,
+           after=snapshot(invitation))
+    _mail(session, tenant, invitation, token, public_url)
+    return invitation
+
+
 def _mail(session: Session, tenant: Tenant, invitation: Invitation, token: str, public_url: str) -> None:
     link = f"{public_url}/invitations/{token}"
     role_id, role_en = ROLE_NAMES[invitation.role]

@@ -108,3 +108,22 @@ def unlock(session: Session, key: str) -> int:
 
 def purge_old_failures(session: Session) -> int:
     return session.execute(delete(SignInFailure).where(SignInFailure.at < text("now()") - KEEP_FAILURES)).rowcount
+
+
+def troubled(session: Session, secret: str | bytes, emails, policy: Policy) -> set[str]:
+    """Which of these e-mail addresses have enough recent failures to be locked somewhere or slowed down:
+    the people an admin may want to unlock (one query for a whole member list)."""
+    keys = {email_key(secret, email): email for email in emails}
+    if not keys:
+        return set()
+    rows = session.execute(
+        select(SignInFailure.email_key, SignInFailure.address, func.count())
+        .where(SignInFailure.email_key.in_(keys), SignInFailure.at > func.now() - timedelta(seconds=policy.window_seconds))
+        .group_by(SignInFailure.email_key, SignInFailure.address)).all()
+    per_email: dict[str, int] = {}
+    found = set()
+    for key, _address, count in rows:
+        per_email[key] = per_email.get(key, 0) + count
+        if count >= policy.lock_after:
+            found.add(keys[key])
+    return found | {keys[key] for key, total in per_email.items() if total >= policy.slow_after}

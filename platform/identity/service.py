@@ -22,7 +22,7 @@ from .in_force import grants_changed
 from .models import Membership, PlatformRole, User
 from .passwords import hash_password, needs_rehash, verify_password
 from .principal import Grant, Principal
-from .roles import AGENCY_RESPONDER, PLATFORM_ROLES, ROLES, TENANT_ROLES
+from .roles import AGENCY_RESPONDER, PLATFORM_ROLES, REGIONAL_ADMIN, ROLES, TENANT_ROLES
 
 
 def normalise_email(email: str) -> str:
@@ -216,6 +216,15 @@ def check_tenant_grant(session: Session, tenant_id: uuid.UUID, role: str, agency
         raise Invalid(N_("Choose an agency of this region."), "agency_id")
 
 
+def agencies_of(session: Session, tenant_id: uuid.UUID) -> list[tuple[uuid.UUID, str]]:
+    """The region's agencies as (id, name), for choosing an agency responder's agency (the kernel reads the
+    directory's table without importing the context, as check_tenant_grant does)."""
+    from sqlalchemy import text
+
+    return [tuple(row) for row in session.execute(
+        text("SELECT id, name FROM agencies WHERE tenant_id = :t ORDER BY lower(name)"), {"t": tenant_id})]
+
+
 def add_member(session: Session, tenant_id: uuid.UUID, user: User, role: str, agency_id: uuid.UUID | None,
                actor: Actor, action: str = "member.grant") -> Membership:
     """Grant a tenant role to a person (already checked with check_tenant_grant)."""
@@ -232,8 +241,26 @@ def add_member(session: Session, tenant_id: uuid.UUID, user: User, role: str, ag
     return membership
 
 
+def _keep_one_admin(session: Session, membership: Membership) -> None:
+    """A region always keeps a regional admin: without one, nobody there could invite or fix anything."""
+    if membership.role != REGIONAL_ADMIN:
+        return
+    others = session.scalar(select(func.count()).select_from(Membership).where(
+        Membership.tenant_id == membership.tenant_id, Membership.role == REGIONAL_ADMIN, Membership.id != membership.id))
+    if not others:
+        raise Conflict(N_("%(email)s is the region's only regional admin; make someone else regional admin first."),
+                       "role", code="last_regional_admin", email=membership.user.email)
+
+
 def change_member(session: Session, membership: Membership, role: str, agency_id: uuid.UUID | None, actor) -> Membership:
     check_tenant_grant(session, membership.tenant_id, role, agency_id)
+    if role != membership.role:
+        _keep_one_admin(session, membership)
+    if session.scalar(select(Membership.id).where(
+            Membership.tenant_id == membership.tenant_id, Membership.user_id == membership.user_id,
+            Membership.role == role, Membership.agency_id.is_not_distinct_from(agency_id),
+            Membership.id != membership.id)):
+        raise Conflict(N_("%(email)s already holds this role here."), "role", email=membership.user.email)
     before = member_snapshot(membership)
     membership.role, membership.agency_id = role, agency_id
     try:
@@ -249,6 +276,7 @@ def change_member(session: Session, membership: Membership, role: str, agency_id
 def revoke_member(session: Session, membership: Membership, actor) -> None:
     """Take a role in this tenant away. Only this grant ends: the person's tokens keep their roles elsewhere
     (in_force.py narrows every token to what is still in force), and a refresh issues what they still hold."""
+    _keep_one_admin(session, membership)
     record(session, actor, "member.revoke", "membership", membership.id, tenant_id=membership.tenant_id,
            before=member_snapshot(membership))
     session.delete(membership)

@@ -1,23 +1,24 @@
-"""The page an invitation link opens: sign in (or choose a password) and accept the role.
+"""The pages an e-mailed link opens: an invitation (sign in, or choose a password, and accept the role) and
+a password reset (choose a new password).
 
-The token in the link is the credential, so the page is public and reads in platform context; it
-shows only what the link's holder was sent anyway (the region, the role, their own e-mail address).
+The token in the link is the credential, so the pages are public and read in platform context; they
+show only what the link's holder was sent anyway (the region, the role, their own e-mail address).
 """
 
 from __future__ import annotations
 
 import time
 
-from flask import flash, redirect, render_template, session, url_for
+from flask import current_app, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 
 from ..db import request_session
 from ..refusals import Refusal, form_error
 from ..security import rotate_session
 from ..tenancy.context import PLATFORM, set_context
-from . import invitations
+from . import invitations, password_resets
 from .access import public
-from .forms import AcceptForm, ChoosePasswordForm
+from .forms import AcceptForm, ChoosePasswordForm, NewPasswordForm
 from .views import ROLE_LABELS, SESSION_AUTH_TIME_KEY, SESSION_NAME_KEY, bp, current_user
 from .web_session import SESSION_USER_KEY
 
@@ -68,4 +69,42 @@ def accept_invitation(token: str):
     session[SESSION_NAME_KEY] = account.name
     flash(_("Welcome: you are now %(role)s of %(region)s.", role=ROLE_LABELS[membership.role],
             region=opened.tenant.name))
+    return redirect(url_for(".home"))
+
+
+# --- a link to set a new password (password_resets.py) ---------------------------------------------------
+
+def _reset_page(opened: password_resets.Opened, form: NewPasswordForm, status: int = 200):
+    return render_template("identity/password_reset.html", opened=opened, form=form), status
+
+
+@bp.get("/password-reset/<token>")
+@public
+def password_reset(token: str):
+    db = request_session()
+    set_context(db, PLATFORM)
+    return _reset_page(password_resets.open_reset(db, token), NewPasswordForm())
+
+
+@bp.post("/password-reset/<token>")
+@public
+def set_new_password(token: str):
+    db = request_session()
+    set_context(db, PLATFORM)
+    opened = password_resets.open_reset(db, token)
+    form = NewPasswordForm()
+    if not form.validate_on_submit():
+        return _reset_page(opened, form, 422)
+    try:
+        user = password_resets.complete_reset(db, token, form.password.data, current_app.secret_key)
+    except Refusal as refusal:
+        db.rollback()
+        form_error(form, refusal, "password")
+        return _reset_page(opened, form, refusal.status)
+    session.clear()
+    session[SESSION_USER_KEY] = str(user.id)
+    session[SESSION_NAME_KEY] = user.name
+    session[SESSION_AUTH_TIME_KEY] = int(time.time())
+    rotate_session()
+    flash(_("Your new password is set, and you are signed in. Your other sessions were signed out."))
     return redirect(url_for(".home"))
