@@ -29,9 +29,10 @@ def test_search_and_switch_language(browser, live_server):
         page.goto("/")
         expect(page.locator("html")).to_have_attribute("lang", "id")
         expect(page.get_by_role("heading", level=1)).to_have_text("Layanan darurat 112 di seluruh Indonesia")
-        expect(rows(page)).to_have_count(514)
-        expect(page.locator("section.province")).to_have_count(38)
-        expect(page.get_by_text("Kota Metro")).to_be_visible()
+        # Search first: the figures and the provinces, not 514 rows.
+        expect(rows(page)).to_have_count(0)
+        expect(page.locator("#summary [data-figure]")).to_have_count(5)
+        expect(page.locator(".by-province li[data-province]")).to_have_count(38)
 
         search = page.get_by_role("searchbox", name="Cari daerah")
         expect(search).to_have_attribute("placeholder", "Cari kabupaten atau kota, misalnya Pekalongan")
@@ -86,6 +87,29 @@ def test_search_works_without_javascript(browser, live_server):
         page.get_by_role("link", name="English").click()
         expect(page.locator("html")).to_have_attribute("lang", "en")
         expect_both_pekalongan_only(page)
+        assert problems == []
+    finally:
+        page.context.close()
+
+
+def test_a_province_and_all_regions_on_a_phone(browser, live_server):
+    page, problems = open_page(browser, live_server)
+    page.set_viewport_size({"width": 390, "height": 844})
+    try:
+        page.goto("/")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        page.get_by_role("link", name="Lampung").click()
+        expect(page).to_have_url(re.compile(r"/\?province=18$"))
+        expect(rows(page)).to_have_count(15)
+        expect(page.get_by_text("Kota Metro")).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        page.goto("/?all=1")
+        expect(rows(page)).to_have_count(514)
+        expect(page.locator("section.province")).to_have_count(38)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        RESULTS.mkdir(exist_ok=True)
+        page.goto("/")
+        page.screenshot(path=str(RESULTS / "home-390.png"), full_page=True)
         assert problems == []
     finally:
         page.context.close()

@@ -23,6 +23,7 @@ INTENDED: dict[tuple[str, ...], str] = {
     ("tags", "members", "description"): "item 4: the members' blueprint has the invitations too",
     ("paths", "/api/v1/tenants/{tenant}/invitations/{invitation_id}/resend"): "[W2 2/6] 2: resend with a new link",
     ("paths", "/api/v1/tenants/{tenant}/members/{membership_id}/password-reset"): "[W2 2/6] 2: a link to a new password",
+    ("paths", "/api/v1/regions", "get", "description"): "[W2 2/6] 10: served from the last sync, ETag and 304",
 }
 
 

@@ -1,5 +1,7 @@
 """The region registry: all 514 kabupaten/kota, the right time zones, and the public API."""
 
+import json
+
 import pytest
 
 from siaga112.platform.tenancy.context import PLATFORM
@@ -137,3 +139,80 @@ def test_bad_filters_are_422_naming_the_field(client, query, field):
     assert response.mimetype == "application/problem+json"
     assert [e["field"] for e in response.json["errors"]] == [field]
     assert field in response.json["detail"]
+
+
+# --- served from the process's copy of the registry (published.py) -----------------------------
+
+def _announced(app) -> None:
+    """Wait until PostgreSQL has delivered the writer's NOTIFY to this process's listening connection."""
+    from siaga112.platform.regions.published import published
+
+    with app.app_context():
+        assert published().wait_for_news(10)
+
+
+def _rename(owner_database, code: str, name: str, announce: bool) -> None:
+    from siaga112.platform.regions.service import bump_registry_version
+
+    with owner_database.transaction(PLATFORM) as session:
+        session.execute(Region.__table__.update().where(Region.code == code).values(name=name))
+        if announce:
+            bump_registry_version(session)
+
+
+def test_a_sync_in_another_connection_changes_what_the_next_request_serves(app, client, owner_database):
+    url = "/api/v1/regions?province=33&q=pekalongan"
+    first = client.get(url)
+    assert [r["name"] for r in first.json] == ["Kabupaten Pekalongan", "Kota Pekalongan"]
+    try:
+        # A change the registry's version does not announce is not seen: the answer is the process's copy.
+        _rename(owner_database, "33.75", "Kota Pekalongan Lama", announce=False)
+        assert client.get(url).get_data() == first.get_data()
+        # A sync that changes a region (here: a rename) bumps the version in its transaction; every process
+        # is told when it commits, and its next answer is the new one.
+        _rename(owner_database, "33.26", "Kabupaten Pekalongan Baru", announce=True)
+        _announced(app)
+        renamed = client.get(url)
+        assert [r["name"] for r in renamed.json] == ["Kabupaten Pekalongan Baru", "Kota Pekalongan Lama"]
+        assert renamed.headers["ETag"] != first.headers["ETag"]
+    finally:
+        with owner_database.transaction(PLATFORM) as session:  # the real sync, from another connection
+            report = sync_regions(session)
+    assert report.updated == 2
+    _announced(app)
+    assert client.get(url).get_data() == first.get_data()
+
+
+def test_a_sync_that_changes_nothing_keeps_the_answers(app, client, owner_database):
+    url = "/api/v1/regions?province=18"
+    etag = client.get(url).headers["ETag"]
+    with owner_database.transaction(PLATFORM) as session:
+        assert sync_regions(session).updated == 0
+    assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+
+
+def test_the_list_carries_validators_and_answers_304(client):
+    url = "/api/v1/regions?province=34"
+    first = client.get(url)
+    assert first.status_code == 200 and len(first.json) == 5
+    etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+    assert json.loads(first.headers["X-Pagination"])["total"] == 5
+    again = client.get(url, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.get_data() == b"" and again.headers["ETag"] == etag
+    assert client.get(url, headers={"If-None-Match": '"something-else"'}).status_code == 200
+    assert client.get(url, headers={"If-Modified-Since": modified}).status_code == 304
+    assert client.get(url, headers={"If-Modified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"}).status_code == 200
+    other = client.get("/api/v1/regions?province=34&page_size=2")
+    assert other.headers["ETag"] != etag and len(other.json) == 2
+    assert json.loads(other.headers["X-Pagination"])["total_pages"] == 3
+
+
+def test_a_new_tenant_shows_on_the_home_page_at_once(app, client, database):
+    from tests.test_onboarding_helpers import tenant_of
+
+    before = client.get("/?q=Kepulauan Aru")
+    assert "Belum bergabung" in before.get_data(as_text=True)
+    tenant_of(database, "81.07")  # Kabupaten Kepulauan Aru: its tenant is created in another connection
+    _announced(app)
+    after = client.get("/?q=Kepulauan Aru", headers={"If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200 and "Prospek" in after.get_data(as_text=True)

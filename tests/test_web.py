@@ -1,8 +1,10 @@
-"""The public home page: every region with its 112 status, search, and the language switch."""
+"""The public home page: search first, the national figures, every region by province or all at once with its
+112 status, the language switch, and its answers served from the process's copy (ETag, 304)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -84,15 +86,17 @@ def parse(response) -> Page:
     return parser.page
 
 
-def test_home_lists_every_region_under_its_province_in_bahasa_indonesia(client, database):
+def test_all_regions_are_listed_under_their_province_in_bahasa_indonesia(client, database):
     from sqlalchemy import select
 
+    from siaga112.platform.regions.models import Region
     from siaga112.platform.tenancy.context import PUBLIC
     from siaga112.platform.tenancy.models import Tenant
 
     with database.transaction(PUBLIC) as session:
         tenant_statuses = dict(session.execute(select(Tenant.region_code, Tenant.status)).all())
-    page = parse(client.get("/"))
+        external = set(session.scalars(select(Region.code).where(Region.external_112_since.is_not(None))))
+    page = parse(client.get("/?all=1"))
 
     assert page.lang == "id"
     for indonesian in ("Layanan darurat 112 di seluruh Indonesia", "Cari", "Kabupaten/Kota", "Status 112",
@@ -104,10 +108,12 @@ def test_home_lists_every_region_under_its_province_in_bahasa_indonesia(client, 
     assert len(page.provinces) == PROVINCES
     assert len(set(page.provinces)) == PROVINCES
     assert len(page.regions) == REGIONS
-    # A region without a tenant is "not onboarded"; one with a tenant shows the tenant's status.
+    # A region without a tenant is "not onboarded" (or runs 112 outside Siaga112); one with a tenant shows the
+    # tenant's status.
     labels = {"prospect": "Prospek", "onboarding": "Proses bergabung", "live": "112 aktif", "suspended": "Ditangguhkan"}
     for code, (_name, status) in page.regions.items():
-        assert status == labels.get(tenant_statuses.get(code), "Belum bergabung"), code
+        fallback = "112 di luar Siaga112" if code in external else "Belum bergabung"
+        assert status.startswith(labels.get(tenant_statuses.get(code), fallback)), code
     assert page.regions["33.75"][0] == "Kota Pekalongan"
     assert page.region_province["33.75"] == "Jawa Tengah"
     assert page.region_province["18.72"] == "Lampung"
@@ -116,6 +122,57 @@ def test_home_lists_every_region_under_its_province_in_bahasa_indonesia(client, 
     for code, province in page.region_province.items():
         first_of_province = min(c for c, p in page.region_province.items() if p == province)
         assert code[:2] == first_of_province[:2]
+
+
+def test_the_home_page_is_search_first_with_the_figures_and_the_provinces(client):
+    response = client.get("/")
+    page = parse(response)
+    html = response.get_data(as_text=True)
+    assert page.regions == {}  # no list of 514 rows for a phone to load
+    assert len(response.get_data()) < 20_000
+    assert 'type="search"' in html and "Daerah per provinsi" in page.text
+    provinces = re.findall(r'<li data-province="(\d\d)"><a href="/\?province=\1">', html)
+    assert len(provinces) == PROVINCES
+    figures = dict(re.findall(r'<li data-figure="(\w+)"><strong>([\d.]+)</strong>', html))
+    assert figures["total"] == "514"
+    assert sum(int(figures[name].replace(".", "")) for name in ("live", "onboarding", "external", "not_started")) <= REGIONS
+    assert 'href="/?all=1"' in html and "Tampilkan semua 514 daerah" in page.text
+
+
+def test_a_province_lists_its_regions(client):
+    page = parse(client.get("/?province=18"))
+    assert page.provinces == ["Lampung"] and len(page.regions) == 15
+    assert all(code.startswith("18.") for code in page.regions)
+    assert "15 daerah di Lampung." in page.text
+    assert parse(client.get("/?province=99")).regions == {}  # an unknown province: the search-first page
+
+
+def test_the_page_carries_validators_and_answers_304(client):
+    first = client.get("/?q=Metro")
+    etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+    assert first.headers["Cache-Control"] == "public, no-cache"
+    assert "Cookie" in first.headers["Vary"]
+    again = client.get("/?q=Metro", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.get_data() == b""
+    assert client.get("/?q=Metro", headers={"If-Modified-Since": modified}).status_code == 304
+    assert client.get("/?q=Pekalongan", headers={"If-None-Match": etag}).status_code == 200
+    client.set_cookie("lang", "en")  # the same address in another language is another answer
+    english = client.get("/?q=Metro", headers={"If-None-Match": etag})
+    assert english.status_code == 200 and english.headers["ETag"] != etag and "Metro" in english.get_data(as_text=True)
+
+
+def test_a_signed_in_person_gets_their_own_page_never_a_shared_one(app, database):
+    client = app.test_client()
+    from tests.test_onboarding_helpers import person
+    from tests.test_roster_pages import sign_in
+
+    anonymous = client.get("/?q=Metro")
+    user, _headers = person(database, "national_monitor", None, "Pemantau Beranda")
+    sign_in(app, client, user)
+    response = client.get("/?q=Metro", headers={"If-None-Match": anonymous.headers["ETag"]})
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store" and "ETag" not in response.headers
+    assert '<form id="account"' in response.get_data(as_text=True)  # their header: the sign-out button
 
 
 def test_search_finds_both_pekalongan_and_nothing_else(client):
@@ -186,7 +243,7 @@ def test_switching_to_english_sets_the_cookie_and_returns_to_the_page(client):
     assert cookie.http_only
     assert cookie.expires is not None  # persists across browser restarts
 
-    page = parse(client.get("/"))
+    page = parse(client.get("/?all=1"))
     assert page.lang == "en"
     for english in ("112 emergency service across Indonesia", "Search", "Not onboarded", "514 regions", "112 status"):
         assert english in page.text
@@ -244,7 +301,7 @@ def test_unknown_language_code_is_ignored(client, code):
 
 def test_unknown_language_in_the_cookie_falls_back_to_bahasa_indonesia(client):
     client.set_cookie("lang", "fr")
-    page = parse(client.get("/"))
+    page = parse(client.get("/?q=Metro"))
     assert page.lang == "id"
     assert "Belum bergabung" in page.text
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base
@@ -37,7 +39,23 @@ class Region(Base):
     kind: Mapped[str] = mapped_column(String(10))
     province_code: Mapped[str] = mapped_column(ForeignKey("provinces.code"), index=True)
     province: Mapped[Province] = relationship(lazy="joined", innerjoin=True)
+    # The ministry's list of regions that run 112 outside Siaga112 (service.import_external_112).
+    external_112_since: Mapped[date | None] = mapped_column(Date)
+    external_112_note: Mapped[str | None] = mapped_column(Text)
+    external_112_imported_by: Mapped[str | None] = mapped_column(String(80))
+    external_112_imported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     @property
     def time_zone(self) -> str:
         return self.province.time_zone
+
+
+class RegistryState(Base):
+    """One row: the registry's version, bumped by every sync or import that changed it (published.py)."""
+
+    __tablename__ = "registry_state"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger, server_default=text("1"))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -1,6 +1,6 @@
 """The baseline of the API benchmark: a bare Flask app that answers captured responses byte for byte.
 
-BENCH_RESPONSES names a JSON file {query string: {"body_file": path, "headers": {name: value}}}
+BENCH_RESPONSES names a JSON file {path?query: {"body_file": path, "headers": {name: value}}}
 written by regions_api.py from the real endpoint. No database, no schema, no logging of its own:
 what is left is Flask and gunicorn.
 """
@@ -23,9 +23,11 @@ def create_app() -> Flask:
     responses = load_responses(Path(os.environ["BENCH_RESPONSES"]))
     app = Flask(__name__)
 
+    @app.get("/")
     @app.get("/api/v1/regions")
     def regions():
-        found = responses.get(request.query_string.decode())
+        query = request.query_string.decode()
+        found = responses.get(request.path + (f"?{query}" if query else ""))
         if found is None:
             return Response(b"not captured\n", status=404, mimetype="text/plain")
         body, headers = found

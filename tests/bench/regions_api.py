@@ -1,5 +1,6 @@
-"""GET /api/v1/regions under load: the real endpoint (under `siaga112 up`) against a bare Flask app
-that returns the byte-identical body, both under gunicorn with the same argv and settings.
+"""GET /api/v1/regions and the public home page under load: the real endpoints (under `siaga112 up`)
+against a bare Flask app that returns the byte-identical bodies, both under gunicorn with the same argv
+and settings.
 
 Needs `wrk` (Debian: `apt-get install -y wrk`). Loopback only; every wrk run is bounded by --duration.
 
@@ -24,9 +25,10 @@ from benchlib import (HERE, LOOPBACK, CpuMeter, Proc, UpRun, emit, free_port, fr
                       machine, print_table, related_processes, siaga_env, stop_tree, tail, wait_for_200,
                       wait_for_quiet)
 
-QUERIES = ("province=33", "province=33&q=kota")
-ENDPOINT = "/api/v1/regions"
-COPIED_HEADERS = ("Content-Type", "X-Pagination")
+# Each measured address: the API's two queries, then the home page (as a phone opens it, and a search).
+QUERIES = ("/api/v1/regions?province=33", "/api/v1/regions?province=33&q=kota", "/", "/?q=Pekalongan")
+ENDPOINT = "/api/v1/regions and /"
+COPIED_HEADERS = ("Content-Type", "X-Pagination", "ETag", "Last-Modified", "Cache-Control", "Vary")
 WARMUP_SECONDS = 2
 QUIET_CORES = 0.3  # CPU of other processes (in cores) under which the machine counts as quiet
 WEB_WORKERS = 2
@@ -38,9 +40,9 @@ def capture(base: str, folder: Path) -> Path:
     """Fetch every query from the real endpoint; write the bodies and a manifest for bare_app."""
     manifest = {}
     for index, query in enumerate(QUERIES):
-        status, headers, body = http_get(f"{base}{ENDPOINT}?{query}")
+        status, headers, body = http_get(f"{base}{query}")
         if status != 200:
-            raise RuntimeError(f"{ENDPOINT}?{query} answered {status}: {body[:300]!r}")
+            raise RuntimeError(f"{query} answered {status}: {body[:300]!r}")
         body_file = folder / f"body-{index}.json"
         body_file.write_bytes(body)
         manifest[query] = {"body_file": str(body_file),
@@ -65,7 +67,7 @@ def start_bare(data_dir: Path, manifest: Path, port: int) -> subprocess.Popen:
     with open(data_dir / "bare.log", "ab") as log_file:
         process = subprocess.Popen(bare_argv(port), env=env, stdout=log_file, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL, start_new_session=True)
-    if not wait_for_200(f"http://{LOOPBACK}:{port}{ENDPOINT}?{QUERIES[0]}", process, timeout=60):
+    if not wait_for_200(f"http://{LOOPBACK}:{port}{QUERIES[0]}", process, timeout=60):
         stop_tree(process, f"{LOOPBACK}:{port}", signal.SIGTERM)
         raise RuntimeError("the bare app did not start; see its log:\n" + tail(data_dir / "bare.log"))
     return process
@@ -163,7 +165,7 @@ def compare(targets: dict[str, tuple[str, set[Proc]]], args) -> list[dict]:
     for round_number in range(1, args.rounds + 1):
         for query in QUERIES:
             for name, (base, servers) in targets.items():
-                runs[query, name].append(load(f"{base}{ENDPOINT}?{query}", servers, args))
+                runs[query, name].append(load(f"{base}{query}", servers, args))
             log(f"round {round_number}, {query}: " + ", ".join(
                 f"{name} {runs[query, name][-1]['requests_per_s']:.0f} req/s" for name in targets))
     results = []
@@ -190,7 +192,7 @@ def measure(args) -> dict:
             bare_base = f"http://{LOOPBACK}:{bare_port}"
             results = compare({"real": (up.base, related_processes(up.process.pid, str(data_dir))),
                                "bare": (bare_base, related_processes(bare.pid, f"{LOOPBACK}:{bare_port}"))}, args)
-            unchanged = all(http_get(f"{up.base}{ENDPOINT}?{query}")[2] == Path(entry["body_file"]).read_bytes()
+            unchanged = all(http_get(f"{up.base}{query}")[2] == Path(entry["body_file"]).read_bytes()
                             for query, entry in json.loads(manifest.read_text()).items())
         finally:
             if bare is not None:
@@ -217,7 +219,7 @@ def table(result: dict) -> None:
     for entry in result["results"]:
         for name in ("real", "bare"):
             f = entry[name]
-            rows.append([f"?{entry['query']}", name, f"{f['requests_per_s']:.0f}", f["p50_ms"], f["p99_ms"],
+            rows.append([entry['query'], name, f"{f['requests_per_s']:.0f}", f["p50_ms"], f["p99_ms"],
                          f["non_2xx"], f["socket_errors"], f["server_cores"], f["other_cores"]])
         rows.append(["", "ratio", f"bare {entry['bare_over_real_rps']:.1f}x req/s",
                      f"real {entry['real_over_bare_p50']:.1f}x", "", "", "", "", ""])
