@@ -24,7 +24,7 @@ from siaga112.tenants.directory.phone import InvalidNumber, parse_number
 from .checklist import Text
 from .common import (Blocked, Missing, check_version, find_application, flush, follow_tenant_status, lock_application,
                      record_transition, role_refusal, touch, unknown_action, user_id_of)
-from .models import TELCOS, OnboardingApplication, RoutingActivation
+from .models import TELCOS, OnboardingApplication, OnboardingTransition, RoutingActivation
 from .state import STATUS_TEXT, clean_note
 
 ROUTING_ACTIONS = ("activate", "pass_test_call", "exclude", "include")
@@ -90,6 +90,17 @@ def _status_conflict(text: Text, **params) -> Blocked:
     return Blocked("routing_status", [Missing("routing_status", text, params=params)])
 
 
+def _approved_application(session: Session, tenant: Tenant, actor: Actor) -> OnboardingApplication:
+    """The application, locked; routing is recorded only between approval and go-live."""
+    application = lock_application(session, tenant, actor)
+    if application.status != "approved":
+        status = STATUS_TEXT[application.status]
+        raise _status_conflict(Text(f"Routing dicatat setelah permohonan disetujui dan sebelum 112 aktif (sekarang: {status.id}).",
+                                    f"Routing is tracked after approval and before go-live (the application is "
+                                    f"{status.en})."), status=application.status)
+    return application
+
+
 def routing_action(session: Session, tenant: Tenant, telco: str, action: str, actor: Actor, note: str | None = None,
                    from_number: str | None = None, called_at: datetime | None = None,
                    expected_version: int | None = None) -> RoutingActivation:
@@ -122,12 +133,7 @@ def routing_action(session: Session, tenant: Tenant, telco: str, action: str, ac
                               "called_at", code="future")
     if action == "exclude" and not note:
         raise Invalid(N_("Say in a note why this telco is not required."), "note", code="note_required")
-    application = lock_application(session, tenant, actor)
-    if application.status != "approved":
-        status = STATUS_TEXT[application.status]
-        raise _status_conflict(Text(f"Routing dicatat setelah permohonan disetujui dan sebelum 112 aktif (sekarang: {status.id}).",
-                                    f"Routing is tracked after approval and before go-live (the application is "
-                                    f"{status.en})."), status=application.status)
+    application = _approved_application(session, tenant, actor)
     row = get_routing(session, tenant, telco, lock=True)
     check_version(row.version, expected_version)
     before = routing_snapshot(row)
@@ -169,6 +175,55 @@ def routing_action(session: Session, tenant: Tenant, telco: str, action: str, ac
                before=before, after=routing_snapshot(row))
     go_live_if_ready(session, tenant, application, actor)
     return row
+
+
+FAILED_TEST_CALL = "fail_test_call"
+
+
+def fail_test_call(session: Session, tenant: Tenant, telco: str, actor: Actor, reason: str | None,
+                   from_number: str | None = None, expected_version: int | None = None) -> RoutingActivation:
+    """Record a test call through an active telco that failed, with why (required) and, if known, the number it
+    was made from. The routing stays active (a passed test call is still to come); the failure is in the
+    routing's history and the audit log."""
+    if actor.role != MINISTRY_VERIFIER:
+        raise role_refusal(MINISTRY_VERIFIER)
+    reason = clean_note(reason)
+    if not reason:
+        raise Invalid(N_("Say why the test call failed (e.g. the call did not reach the region's line)."), "note",
+                      code="reason_required")
+    e164 = None
+    if (from_number or "").strip():
+        try:
+            e164 = parse_number(from_number)
+        except InvalidNumber as error:
+            raise Invalid(N_("The number the test call was made from is not valid: %(reason)s"), "from_number",
+                          code=error.reason, reason=str(error)) from None
+    application = _approved_application(session, tenant, actor)
+    row = get_routing(session, tenant, telco, lock=True)
+    check_version(row.version, expected_version)
+    if row.status != "active" or not row.required:
+        raise _status_conflict(Text(f"Uji panggilan dicatat setelah {row.telco_name} aktif (sekarang: {row.status}).",
+                                    f"A test call is recorded once {row.telco_name} is active (it is {row.status})."),
+                               routing_status=row.status, allowed_from=["active"])
+    touch(session, row)
+    record_transition(session, tenant, application, actor, FAILED_TEST_CALL, row.status, row.status, reason,
+                      subject="routing", subject_id=row.id,
+                      details={"telco": telco, "telco_name": TELCOS[telco], "test_call_from": e164})
+    return row
+
+
+def failed_test_calls(session: Session, tenant: Tenant, rows: list[RoutingActivation]) -> dict[str, OnboardingTransition]:
+    """The latest failed test call of each telco that has not passed one since (telco → its history row)."""
+    waiting = {row.id: row.telco for row in rows if row.status == "active"}
+    if not waiting:
+        return {}
+    found: dict[str, OnboardingTransition] = {}
+    for transition in session.scalars(select(OnboardingTransition).where(
+            OnboardingTransition.tenant_id == tenant.id, OnboardingTransition.subject == "routing",
+            OnboardingTransition.action == FAILED_TEST_CALL, OnboardingTransition.subject_id.in_(waiting))
+            .order_by(OnboardingTransition.seq.desc())):
+        found.setdefault(waiting[transition.subject_id], transition)
+    return found
 
 
 def routing_gaps(session: Session, tenant: Tenant, application: OnboardingApplication) -> list[Missing]:

@@ -24,7 +24,8 @@ from .common import Blocked, Missing, TRANSITION_TOPIC, find_application, lock_a
 from .items import (MAX_EVIDENCE_BYTES, answer_item, find_answer, get_evidence, list_evidence, remove_evidence,
                     save_item, store_evidence)
 from .readiness import evaluate as evaluate_readiness
-from .routing import ROUTING_ACTIONS, get_routing, go_live_if_ready, list_routing, routing_action, routing_gaps
+from .routing import (ROUTING_ACTIONS, fail_test_call, failed_test_calls, get_routing, go_live_if_ready, list_routing,
+                      routing_action, routing_gaps)
 from .state import EDITABLE, MAX_NOTE, STATUS_TEXT, ItemState, item_of, item_states
 from .visits import (VISIT_ACTIONS, VisitReport, active_verifiers, find_verdict, get_visit, record_verdict,
                      schedule_visit, update_visit, verdicts_of, verifiers_of, visit_action, visit_report, visits_query)
@@ -38,7 +39,8 @@ __all__ = [
     "MAX_EVIDENCE_BYTES", "answer_item", "find_answer", "get_evidence", "list_evidence", "remove_evidence",
     "save_item", "store_evidence",
     "evaluate_readiness",
-    "ROUTING_ACTIONS", "get_routing", "go_live_if_ready", "list_routing", "routing_action", "routing_gaps",
+    "ROUTING_ACTIONS", "fail_test_call", "failed_test_calls", "get_routing", "go_live_if_ready", "list_routing",
+    "routing_action", "routing_gaps",
     "EDITABLE", "MAX_NOTE", "STATUS_TEXT", "ItemState", "item_of", "item_states",
     "VISIT_ACTIONS", "VisitReport", "active_verifiers", "find_verdict", "get_visit", "record_verdict",
     "schedule_visit", "update_visit", "verdicts_of", "verifiers_of", "visit_action", "visit_report", "visits_query",

@@ -70,7 +70,9 @@ ROUTING_ACTION_LABELS = {
     "pass_test_call": lazy_gettext("Record the passed test call"),
     "exclude": lazy_gettext("Exclude"),
     "include": lazy_gettext("Require again"),
+    "fail_test_call": lazy_gettext("Record a failed test call"),
 }
+PAGE_ROUTING_ACTIONS = (*service.ROUTING_ACTIONS, "fail_test_call")
 VISIT_DONE = {
     "complete": lazy_gettext("The visit was completed."),
     "cancel": lazy_gettext("The visit was cancelled."),
@@ -80,6 +82,7 @@ ROUTING_DONE = {
     "pass_test_call": lazy_gettext("The test call through %(telco)s passed."),
     "exclude": lazy_gettext("%(telco)s is excluded."),
     "include": lazy_gettext("%(telco)s is required again."),
+    "fail_test_call": lazy_gettext("The failed test call through %(telco)s was recorded with its reason."),
 }
 # A form field that did not validate, in words (the browser's own checks catch most of these first).
 FIELD_PROBLEMS = {
@@ -128,7 +131,7 @@ class VisitActionForm(FlaskForm):
 
 
 class RoutingForm(FlaskForm):
-    action = HiddenField(validators=[InputRequired(), AnyOf(service.ROUTING_ACTIONS)])
+    action = HiddenField(validators=[InputRequired(), AnyOf(PAGE_ROUTING_ACTIONS)])
     note = TextAreaField(validators=[Optional(), Length(max=MAX_NOTE)])
     from_number = StringField(validators=[Optional(), Length(max=40)])
     called_at = DateTimeLocalField(format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
@@ -427,6 +430,7 @@ def _routing_page(problems: list[str] | None = None, status: int = 200, form: Ro
         can_record=_is_verifier() and application is not None and application.status == "approved",
         names=_names(session, [row.test_call_by for row in rows]), national_format=national_format,
         passed=sum(1 for row in required if row.status == "test_call_passed"), required_total=len(required),
+        failures=service.failed_test_calls(session, access.tenant, rows),
         form=form, failed_telco=telco)), status
 
 
@@ -450,12 +454,20 @@ def routing_act(tenant, telco):
         called_at = called_at.replace(tzinfo=ZoneInfo(access.tenant.time_zone))
     name = form.action.data
     try:
-        row = service.routing_action(session, access.tenant, telco, name, access.actor(), note=form.note.data,
-                                     from_number=form.from_number.data, called_at=called_at)
+        if name == "fail_test_call":
+            row = service.fail_test_call(session, access.tenant, telco, access.actor(), form.note.data,
+                                         from_number=form.from_number.data)
+        else:
+            row = service.routing_action(session, access.tenant, telco, name, access.actor(), note=form.note.data,
+                                         from_number=form.from_number.data, called_at=called_at)
     except Refusal as refusal:
         return refused(refusal, lambda problems, status: _routing_page(problems, status, form, telco))
     live = service.find_application(session, access.tenant.id).status == "live"
     flash(str(ROUTING_DONE[name]) % {"telco": row.telco_name})
     if live:
         flash(_("112 is live in %(region)s.", region=access.tenant.name))
-    return redirect(url_for(".routing", tenant=tenant))
+    return redirect(url_for(".routing", tenant=tenant, _anchor=f"telco-{telco}"))
+
+
+reloadable("/tenants/<tenant>/onboarding/routing/<telco>/actions", "routing_act_page",
+           lambda tenant, telco: url_for(".routing", tenant=tenant, _anchor=f"telco-{telco}"))

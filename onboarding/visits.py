@@ -12,10 +12,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from flask_babel import gettext
+from flask import has_request_context
+from flask_babel import format_date, gettext
 
 from siaga112.platform.audit.service import Actor, record
 from siaga112.platform.identity.models import PlatformRole, User
@@ -110,6 +113,26 @@ def _check_fields(values: dict) -> dict:
     return checked
 
 
+class LocalDate:
+    """A date as a message parameter: written out in the language the message is rendered in."""
+
+    def __init__(self, day: date):
+        self.day = day
+
+    def __str__(self) -> str:
+        return format_date(self.day, "long") if has_request_context() else self.day.isoformat()
+
+
+def _not_before_submission(tenant: Tenant, application: OnboardingApplication, day: date) -> None:
+    """A visit takes place on or after the day (on the region's clock) the application was submitted."""
+    if application.submitted_at is None:
+        return
+    submitted = application.submitted_at.astimezone(ZoneInfo(tenant.time_zone)).date()
+    if day < submitted:
+        raise Invalid(N_("The visit cannot be before the application was submitted (%(day)s): choose that day or a "
+                         "later one."), "scheduled_for", code="before_submission", day=LocalDate(submitted))
+
+
 def active_verifiers(session: Session) -> list[User]:
     """Who can be named on a visit: the active ministry verifiers."""
     return list(session.scalars(
@@ -181,6 +204,7 @@ def schedule_visit(session: Session, tenant: Tenant, fields: dict, actor: Actor)
                 if kind == "verification" else
                 Text("Kunjungan pemantauan dijadwalkan setelah 112 aktif", "A monitoring visit is scheduled once live"))
         raise _status_conflict(application, what, (needed,))
+    _not_before_submission(tenant, application, values["scheduled_for"])
     visit = OnboardingVisit(tenant_id=tenant.id, application_id=application.id, kind=kind, **values)
     session.add(visit)
     flush(session)
@@ -214,8 +238,10 @@ def _open_visit(session: Session, tenant: Tenant, visit_id: uuid.UUID, actor: Ac
 def update_visit(session: Session, tenant: Tenant, visit_id: uuid.UUID, changes: dict, actor: Actor,
                  expected_version: int | None = None) -> OnboardingVisit:
     """Change a scheduled visit: date, place, note, findings, recommendations, verifier_ids."""
-    _application, visit = _open_visit(session, tenant, visit_id, actor, expected_version)
+    application, visit = _open_visit(session, tenant, visit_id, actor, expected_version)
     values = _check_fields({name: changes[name] for name in VISIT_FIELDS if name in changes})
+    if "scheduled_for" in values:
+        _not_before_submission(tenant, application, values["scheduled_for"])
     before = visit_snapshot(session, visit)
     for name, value in values.items():
         setattr(visit, name, value)

@@ -3,7 +3,7 @@
 
 import hashlib
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -458,7 +458,7 @@ def test_no_input_to_the_onboarding_api_produces_a_server_error(app, database, s
     answer_everything(database, services, draft, admin_actor)
     run(database, draft, service.act, "submit", None, admin_actor)
     run(database, draft, service.act, "start_review", None, verifier_actor)
-    visit = run(database, draft, service.schedule_visit, {"scheduled_for": date.today(), "place": "Kantor"},
+    visit = run(database, draft, service.schedule_visit, {"scheduled_for": date.today() + timedelta(days=1), "place": "Kantor"},
                 verifier_actor)
     with database.transaction(TenantContext(draft.id)) as session:
         evidence_ids = [str(i) for i in session.scalars(select(OnboardingEvidence.id)

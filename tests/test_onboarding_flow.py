@@ -120,7 +120,7 @@ def test_a_region_goes_from_draft_to_live_through_the_api(client, database, veri
 
     # After go-live: a monitoring visit records findings and recommendations.
     monitoring = client.post(url(pekanbaru, "/visits"), json={
-        "kind": "monitoring", "scheduled_for": date.today().isoformat(), "place": "Command Center 112"},
+        "kind": "monitoring", "scheduled_for": (date.today() + timedelta(days=1)).isoformat(), "place": "Command Center 112"},
         headers=verifier)
     assert monitoring.status_code == 201, monitoring.json
     assert monitoring.json["verifiers"][0]["id"] == str(verifier_user.id)  # default: whoever schedules it
@@ -196,7 +196,7 @@ def test_a_failed_item_blocks_approval_and_changes_lead_back_to_submission(clien
     assert upload(client, f"{sop}/evidence", admin).status_code == 201
     assert act(client, tenant, admin, "submit")["status"] == "submitted"
     act(client, tenant, verifier, "start_review")
-    visit = client.post(url(tenant, "/visits"), json={"scheduled_for": date.today().isoformat(), "place": "Kantor"},
+    visit = client.post(url(tenant, "/visits"), json={"scheduled_for": (date.today() + timedelta(days=1)).isoformat(), "place": "Kantor"},
                         headers=verifier).json
     for item in checklist().mandatory:
         run(database, tenant, service.record_verdict, visit["id"], item.code,
@@ -235,23 +235,28 @@ def test_completing_a_visit_needs_every_mandatory_verdict(client, database, serv
     answer_everything(database, services, tenant, actor_of(admin_user, "regional_admin"))
     verifier = verifiers[0][1]
     act(client, tenant, admin, "submit")
-    early = client.post(url(tenant, "/visits"), json={"scheduled_for": "2026-05-01", "place": "Kantor"},
+    early = client.post(url(tenant, "/visits"), json={"scheduled_for": "2099-05-01", "place": "Kantor"},
                         headers=verifier)
     assert early.status_code == 409 and early.json["missing"][0]["params"]["status"] == "submitted"
     act(client, tenant, verifier, "start_review")
-    for body, field in (({"place": "Kantor"}, "json.scheduled_for"), ({"scheduled_for": "2026-05-01"}, "json.place"),
+    for body, field in (({"place": "Kantor"}, "json.scheduled_for"), ({"scheduled_for": "2099-05-01"}, "json.place"),
                         ({"scheduled_for": "1999-12-31", "place": "x"}, "json.scheduled_for"),
-                        ({"scheduled_for": "2026-05-01", "place": "x", "verifier_ids": [str(admin_user.id)]},
+                        ({"scheduled_for": "2099-05-01", "place": "x", "verifier_ids": [str(admin_user.id)]},
                          "json.verifier_ids"),
-                        ({"scheduled_for": "2026-05-01", "place": "x", "kind": "party"}, "json.kind")):
+                        ({"scheduled_for": "2099-05-01", "place": "x", "kind": "party"}, "json.kind")):
         response = client.post(url(tenant, "/visits"), json=body, headers=verifier)
         assert response.status_code == 422, (body, response.json)
         assert [e["field"] for e in response.json["errors"]] == [field]
-    assert client.post(url(tenant, "/visits"), json={"scheduled_for": "2026-05-01", "place": "x"},
+    assert client.post(url(tenant, "/visits"), json={"scheduled_for": "2099-05-01", "place": "x"},
                        headers=admin).status_code == 403
-    visit = client.post(url(tenant, "/visits"), json={"scheduled_for": "2026-05-01", "place": "Kantor"},
+    before = client.post(url(tenant, "/visits"), json={"scheduled_for": "2020-01-02", "place": "Kantor"},
+                         headers=verifier)  # before the application was submitted: refused with the reason
+    assert before.status_code == 422 and before.json["code"] == "before_submission"
+    assert [e["field"] for e in before.json["errors"]] == ["json.scheduled_for"]
+    assert "cannot be before the application was submitted" in before.json["detail"]
+    visit = client.post(url(tenant, "/visits"), json={"scheduled_for": "2099-05-01", "place": "Kantor"},
                         headers=verifier).json
-    second = client.post(url(tenant, "/visits"), json={"scheduled_for": "2026-05-02", "place": "Kantor"},
+    second = client.post(url(tenant, "/visits"), json={"scheduled_for": "2099-05-02", "place": "Kantor"},
                          headers=verifier)
     assert second.status_code == 409
     path = url(tenant, f"/visits/{visit['id']}/verdicts/sop")
@@ -291,7 +296,7 @@ def test_withdrawing_cancels_the_visit_and_returns_the_region_to_prospect(client
     verifier = verifiers[0][1]
     act(client, tenant, admin, "submit")
     act(client, tenant, verifier, "start_review")
-    visit = client.post(url(tenant, "/visits"), json={"scheduled_for": "2026-06-01", "place": "Kantor"},
+    visit = client.post(url(tenant, "/visits"), json={"scheduled_for": "2099-06-01", "place": "Kantor"},
                         headers=verifier).json
     withdrawn = act(client, tenant, admin, "withdraw", "Anggaran belum turun")
     assert withdrawn["status"] == "withdrawn" and withdrawn["tenant_status"] == "prospect"

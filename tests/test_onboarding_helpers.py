@@ -164,6 +164,6 @@ def take_to_visited(database, services, tenant: Tenant, admin_actor: Actor, veri
     run(database, tenant, service.act, "submit", None, admin_actor)
     run(database, tenant, service.act, "start_review", None, verifier_actor)
     visit = run(database, tenant, service.schedule_visit,
-                {"scheduled_for": date.today(), "place": "Ruang 112", "verifier_ids": []}, verifier_actor)
+                {"scheduled_for": date.today() + timedelta(days=1), "place": "Ruang 112", "verifier_ids": []}, verifier_actor)
     pass_every_item(database, tenant, verifier_actor, visit.id)
     run(database, tenant, service.visit_action, visit.id, "complete", verifier_actor)

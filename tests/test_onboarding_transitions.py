@@ -12,7 +12,7 @@ on, an item answered no and yes). A model says, before each step, whether the st
 - the tenant's status always follows the application's.
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from hypothesis import HealthCheck, event, settings
@@ -149,7 +149,7 @@ def test_no_sequence_of_actions_breaks_the_rules(database, services, ambon):
         def schedule(self):
             legal = self.status == "in_review"
             visit = self.legal_or_unchanged(legal, lambda: run(database, tenant, service.schedule_visit, {
-                "scheduled_for": date.today(), "place": "Ruang 112"}, verifier))
+                "scheduled_for": date.today() + timedelta(days=1), "place": "Ruang 112"}, verifier))
             if legal:
                 self.visit, self.status = visit.id, "visit_scheduled"
                 self.verdicts_complete = self.visit_passes = False

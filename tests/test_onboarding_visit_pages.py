@@ -19,7 +19,8 @@ from sqlalchemy import select
 from siaga112.onboarding import service
 from siaga112.onboarding.checklist import checklist
 from siaga112.onboarding.models import OnboardingVisit
-from siaga112.platform.tenancy.context import PLATFORM
+from siaga112.platform.audit.models import AuditEntry
+from siaga112.platform.tenancy.context import PLATFORM, TenantContext
 from tests.test_onboarding_helpers import (PDF, PNG, actor_of, answer_everything, make_ready, person,
                                            reset_application, run, status_of, take_to_visited, tenant_of)
 from tests.test_roster_pages import page, sign_in
@@ -120,6 +121,9 @@ def test_a_verifier_schedules_judges_photographs_and_completes_a_visit(app, clie
                        ).status_code == 400  # no CSRF token
     no_place = client.post(visits_path(malang), data={**form, "place": ""})
     assert no_place.status_code == 422 and "Sebutkan tempat kunjungan" in text_of(no_place)
+    early = client.post(visits_path(malang), data={**form, "scheduled_for": (day - timedelta(days=60)).isoformat()})
+    assert early.status_code == 422  # a visit before the application was submitted
+    assert "Tanggal kunjungan tidak boleh sebelum permohonan diajukan (" in text_of(early)
     strange = client.post(visits_path(malang), data={**form, "verifier_ids": [str(uuid.uuid4())]})
     assert strange.status_code == 422 and "verifikator kementerian yang aktif" in text_of(strange)
     assert status_of(database, malang)[0] == "in_review"
@@ -256,15 +260,15 @@ def test_a_verifier_schedules_judges_photographs_and_completes_a_visit(app, clie
 def test_the_region_reads_and_only_a_verifier_writes(app, client, database, services, blitar, malang, people):
     in_review(database, services, blitar, people["blitar_admin"], people["verifier"])
     visit = run(database, blitar, service.schedule_visit,
-                {"scheduled_for": date.today(), "place": "Kantor Diskominfo Blitar", "verifier_ids": []},
+                {"scheduled_for": date.today() + timedelta(days=1), "place": "Kantor Diskominfo Blitar", "verifier_ids": []},
                 actor_of(people["verifier"], "ministry_verifier"))
     visit_path = f"{visits_path(blitar)}/{visit.id}"
 
     def writes():
         """Every kind of write on Blitar's pages (a fresh upload stream each time)."""
         return [
-            (visits_path(blitar), {"kind": "verification", "scheduled_for": date.today().isoformat(), "place": "x"}),
-            (visit_path, {"scheduled_for": date.today().isoformat(), "place": "x"}),
+            (visits_path(blitar), {"kind": "verification", "scheduled_for": (date.today() + timedelta(days=1)).isoformat(), "place": "x"}),
+            (visit_path, {"scheduled_for": (date.today() + timedelta(days=1)).isoformat(), "place": "x"}),
             (f"{visit_path}/verdicts/sop", {"sop-verdict": "pass"}),
             (f"{visit_path}/verdicts", {"sop-verdict": "pass"}),
             (f"{visit_path}/verdicts/sop/photos", {"file": (io.BytesIO(PNG), "sop.png")}),
@@ -340,6 +344,9 @@ def test_routing_after_approval_takes_the_region_live(app, client, database, ser
     assert act("telkom", action="exclude", note="Telkom tidak melayani seluler").status_code == 302
     _response, html = page(client, routing_path(probolinggo))
     assert "Telkom dikecualikan." in html and 'data-telco="telkom" data-status="requested" data-required="no"' in html
+    excluded = re.search(r'<tr id="telco-telkom".*?</tr>', html, re.S).group(0)
+    assert "Tidak wajib" in excluded and "Diminta" not in excluded  # an excluded telco is not shown as requested
+    assert 'data-action="activate"' not in excluded and 'data-action="include"' in excluded
     assert act("telkom", action="include").status_code == 302
     assert act("telkom", action="exclude", note="Telkom tidak melayani seluler").status_code == 302
     required = [telco for telco in telcos if telco != "telkom"]
@@ -349,7 +356,23 @@ def test_routing_after_approval_takes_the_region_live(app, client, database, ser
     local = ZoneInfo(probolinggo.time_zone)
     for index, telco in enumerate(required):
         assert act(telco, action="activate").status_code == 302
-        if index == 0:
+        if index == 0:  # a failed test call, recorded with why; the reason is required
+            no_reason = act(telco, action="fail_test_call", note=" ")
+            assert no_reason.status_code == 422 and "Jelaskan mengapa uji panggilan gagal" in text_of(no_reason)
+            failed = act(telco, action="fail_test_call", note="Panggilan tidak sampai ke saluran masuk",
+                         from_number="0812 3456 7890")
+            assert failed.status_code == 302 and failed.headers["Location"].endswith(f"#telco-{telco}")
+            _response, html = page(client, routing_path(probolinggo))
+            row = re.search(rf'<tr id="telco-{telco}".*?</tr>', html, re.S).group(0)
+            assert 'data-status="active"' in row and f'data-failed-call="{telco}"' in row
+            assert "Uji panggilan gagal" in row and "Panggilan tidak sampai ke saluran masuk" in row
+            assert "dicatat beserta alasannya" in html
+            with database.transaction(TenantContext(probolinggo.id)) as session:
+                audited = session.scalars(select(AuditEntry.action).where(
+                    AuditEntry.tenant_id == probolinggo.id, AuditEntry.action == "onboarding.routing.fail_test_call")
+                ).all()
+            assert len(audited) == 1
+            assert client.get(f"{routing_path(probolinggo)}/{telco}/actions").status_code == 302  # reloadable
             bad = act(telco, action="pass_test_call", from_number="12")
             assert bad.status_code == 422 and 'id="refusal"' in text_of(bad)
             later = (datetime.now(local) + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
@@ -376,7 +399,7 @@ def test_routing_after_approval_takes_the_region_live(app, client, database, ser
     _response, html = page(client, visits_path(probolinggo))
     assert re.search(r'<option value="monitoring" selected>', html)
     scheduled = client.post(visits_path(probolinggo), data={
-        "csrf_token": csrf, "kind": "monitoring", "scheduled_for": date.today().isoformat(),
+        "csrf_token": csrf, "kind": "monitoring", "scheduled_for": (date.today() + timedelta(days=1)).isoformat(),
         "place": "Command center Kota Probolinggo"})
     assert scheduled.status_code == 302
     visit_path = scheduled.headers["Location"].split("://", 1)[-1]
