@@ -82,6 +82,30 @@ def sync() -> None:
     click.echo(f"regions: {_sync_regions(_settings())}")
 
 
+@regions.command("import-external", help="Replace the list of regions that run 112 outside Siaga112 from a CSV "
+                  "(region_code,live_since,note); all rows or none. --dry-run only shows what would change.")
+@click.argument("file", type=click.File("rb"))
+@click.option("--dry-run", is_flag=True)
+def import_external(file, dry_run: bool) -> None:
+    from .audit.service import Actor
+    from .db import Database
+    from .regions import service
+    from .tenancy.context import PLATFORM
+
+    database = Database(_prepared_urls(_settings()).owner, pool_size=1)
+    try:
+        with database.transaction(PLATFORM) as session:
+            try:
+                plan = service.parse_external_csv(session, file.read(service.MAX_EXTERNAL_BYTES + 1))
+            except service.ExternalFileInvalid as refusal:
+                raise click.ClickException("\n".join([refusal.english(), *(e.english() for e in refusal.errors)]))
+            if not dry_run:
+                plan = service.import_external_112(session, plan.rows, Actor.system("cli"))
+    finally:
+        database.dispose()
+    click.echo(("would change: " if dry_run else "external 112: ") + ", ".join(f"{n} {k}" for k, n in plan.counts.items()))
+
+
 def _sync_regions(settings: Settings):
     from .db import Database
     from .regions.service import sync_regions

@@ -24,6 +24,11 @@ INTENDED: dict[tuple[str, ...], str] = {
     ("paths", "/api/v1/tenants/{tenant}/invitations/{invitation_id}/resend"): "[W2 2/6] 2: resend with a new link",
     ("paths", "/api/v1/tenants/{tenant}/members/{membership_id}/password-reset"): "[W2 2/6] 2: a link to a new password",
     ("paths", "/api/v1/regions", "get", "description"): "[W2 2/6] 10: served from the last sync, ETag and 304",
+    ("paths", "/api/v1/regions/external-112"): "[W2 2/6] 8: the ministry imports the regions running 112 elsewhere",
+    ("components", "schemas", "ExternalImport"): "[W2 2/6] 8: what an import changes",
+    ("components", "schemas", "ExternalCounts"): "[W2 2/6] 8: what an import changes",
+    ("components", "schemas", "ExternalChange"): "[W2 2/6] 8: what an import changes",
+    ("components", "schemas", "ExternalImportFile"): "[W2 2/6] 8: the CSV of an import",
 }
 
 

@@ -5,13 +5,16 @@ from flask.views import MethodView
 
 from ..api import ApiBlueprint
 from ..db import request_session
-from ..identity.access import public
+from ..identity.access import current_access, public
+from ..identity.roles import MINISTRY_VERIFIER, PLATFORM_ADMIN
 from . import published, service
-from .schemas import RegionQuerySchema, RegionSchema
+from .schemas import (ExternalImportFileSchema, ExternalImportQuerySchema, ExternalImportSchema, RegionQuerySchema,
+                      RegionSchema)
 
 blp = ApiBlueprint("regions", __name__, url_prefix="/api/v1/regions",
                 description="The public registry of Indonesia's 514 kabupaten and kota.")
 LIST_ENDPOINT = "regions.Regions"
+EXTERNAL_IMPORTERS = (PLATFORM_ADMIN, MINISTRY_VERIFIER)
 
 
 @blp.before_request
@@ -62,3 +65,17 @@ class RegionByCode(MethodView):
     def get(self, code):
         """One region by its Kemendagri code (e.g. 33.75)"""
         return service.get_region(request_session(), code)
+
+
+@blp.route("/external-112")
+class External112(MethodView):
+    @blp.operation(EXTERNAL_IMPORTERS, ExternalImportSchema, query=ExternalImportQuerySchema,
+                   files=ExternalImportFileSchema, refusals={
+                       422: "A row is wrong (each listed under `rows` with its row number); nothing was written"})
+    def post(self, query, files):
+        """Replace the list of regions that run 112 outside Siaga112 from a CSV (dry_run=true: preview)"""
+        session = request_session()
+        plan = service.parse_external_csv(session, files["file"].read(service.MAX_EXTERNAL_BYTES + 1))
+        if not query["dry_run"]:
+            plan = service.import_external_112(session, plan.rows, current_access().actor())
+        return {"dry_run": query["dry_run"], "counts": plan.counts, "changes": plan.changes}
