@@ -20,7 +20,8 @@ from .headers import init_headers
 from .identity import api as members_api
 from .identity import views as identity_views
 from .identity import views_invitations  # noqa: F401  (its routes are on identity_views.bp)
-from .identity import views_people
+from .identity import views_admin, views_people
+from .tenancy import views as tenancy_views
 from .identity.in_force import init_in_force
 from .identity.oauth import init_oauth
 from .jobs.outbox import relay_after_commit
@@ -123,5 +124,8 @@ def create_app(env: Mapping[str, str] | None = None) -> UnitOfWorkFlask:
     app.register_blueprint(regions_views.bp)
     app.register_blueprint(identity_views.bp)
     views_people.register_navigation(app)
+    views_admin.register_navigation(app)
+    app.register_blueprint(tenancy_views.bp)
+    tenancy_views.register_navigation(app)
     app.register_blueprint(health.bp)
     return app

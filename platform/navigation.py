@@ -99,14 +99,16 @@ def current_section(endpoint: str | None, endpoints) -> str | None:
     return same[0] if len(same) == 1 else None
 
 
-def _is_current(endpoint: str) -> bool:
-    return current_section(request.endpoint, (entry.endpoint for entry in _registry(current_app).entries)) == endpoint
+def _is_current(entry: MenuEntry) -> bool:
+    """Whether the page shown belongs to this entry, among the entries of the same menu (tenant or platform)."""
+    same_menu = (other.endpoint for other in _registry(current_app).entries if other.tenant == entry.tenant)
+    return current_section(request.endpoint, same_menu) == entry.endpoint
 
 
 def platform_menu(principal: Principal | None) -> list[Link]:
     """The platform pages this person may open: none without a platform role."""
     held = principal.platform_roles() if principal else set()
-    return [Link(url_for(entry.endpoint), entry.label, _is_current(entry.endpoint))
+    return [Link(url_for(entry.endpoint), entry.label, _is_current(entry))
             for entry in _entries(tenant=False) if held & allowed_roles(entry.endpoint)]
 
 
@@ -117,7 +119,7 @@ def tenant_menu(principal: Principal | None, tenant: Tenant) -> list[Link]:
     held = principal.platform_roles()
     if tenant.status != "suspended":
         held = held | principal.roles_in(tenant.slug)
-    return [Link(url_for(entry.endpoint, tenant=tenant.slug), entry.label, _is_current(entry.endpoint))
+    return [Link(url_for(entry.endpoint, tenant=tenant.slug), entry.label, _is_current(entry))
             for entry in _entries(tenant=True) if held & allowed_roles(entry.endpoint)]
 
 

@@ -22,7 +22,7 @@ from .in_force import grants_changed
 from .models import Membership, PlatformRole, User
 from .passwords import hash_password, needs_rehash, verify_password
 from .principal import Grant, Principal
-from .roles import AGENCY_RESPONDER, PLATFORM_ROLES, REGIONAL_ADMIN, ROLES, TENANT_ROLES
+from .roles import AGENCY_RESPONDER, PLATFORM_ADMIN, PLATFORM_ROLES, REGIONAL_ADMIN, ROLES, TENANT_ROLES
 
 
 def normalise_email(email: str) -> str:
@@ -282,3 +282,43 @@ def revoke_member(session: Session, membership: Membership, actor) -> None:
     session.delete(membership)
     session.flush()
     grants_changed(session)
+
+
+# --- platform roles (the platform admin's people page) ------------------------------------------------
+
+def platform_people_query():
+    return (select(PlatformRole).join(PlatformRole.user)
+            .order_by(func.lower(User.name), User.email, PlatformRole.role))
+
+
+def add_platform_person(session: Session, email: str, name: str, role: str, actor: Actor,
+                        public_url: str) -> tuple[PlatformRole, bool]:
+    """Give a person a platform role: at once, and a new account (or one without a password) is e-mailed a
+    link to choose its password. Returns the grant and whether such a link was sent."""
+    from .password_resets import request_reset
+
+    if role not in PLATFORM_ROLES:
+        raise Invalid(N_("Choose one of the platform roles."), "role")
+    user = find_user_by_email(session, normalise_email(email)) or create_user(session, email, name, actor=actor)
+    if session.get(PlatformRole, (user.id, role)) is not None:
+        raise Conflict(N_("%(email)s already holds this role."), "email", code="already_granted", email=user.email)
+    grant = grant_role(session, user, role, actor=actor)
+    if user.password_hash is None:
+        request_reset(session, user, actor, public_url)
+        return grant, True
+    return grant, False
+
+
+def revoke_platform_role(session: Session, user_id: uuid.UUID, role: str, actor: Actor) -> PlatformRole:
+    grant = session.get(PlatformRole, (user_id, role))
+    if grant is None:
+        raise NotFound(N_("Nobody holds this platform role any more."))
+    if role == PLATFORM_ADMIN and session.scalar(select(func.count()).select_from(PlatformRole).where(
+            PlatformRole.role == PLATFORM_ADMIN)) <= 1:
+        raise Conflict(N_("%(email)s is the only platform admin; make someone else platform admin first."),
+                       code="last_platform_admin", email=grant.user.email)
+    session.delete(grant)
+    session.flush()
+    grants_changed(session)
+    record(session, actor, "role.revoke", "user", user_id, after={"role": role})
+    return grant

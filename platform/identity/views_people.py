@@ -15,6 +15,7 @@ from flask import current_app, flash, get_flashed_messages, redirect, render_tem
 from flask_babel import gettext as _
 
 from ..db import request_session
+from ..buttons import press
 from ..refusals import Refusal, form_error
 from . import invitations, password_resets, service
 from .access import current_access, roles_allowed
@@ -83,20 +84,7 @@ def _agency(raw: str | None) -> uuid.UUID | None:
 
 
 def _act(tenant: str, action, done):
-    """Run a button's action; back to the page with what was done, or the refusal's reason."""
-    if not ConfirmForm().validate_on_submit():  # the CSRF token; the service checks what the form chose
-        flash(_("This form has expired or did not come from Siaga112. Go back, reload the page and try again."),
-              "error")
-        return redirect(url_for(".people", tenant=tenant))
-    session = request_session()
-    try:
-        subject = action(session, current_access())
-    except Refusal as refusal:
-        session.rollback()
-        flash(refusal.text(), "error")
-    else:
-        flash(done(subject), "done")
-    return redirect(url_for(".people", tenant=tenant))
+    return press(url_for(".people", tenant=tenant), action, done)
 
 
 def _member(session, access, membership_id):
