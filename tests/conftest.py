@@ -229,7 +229,8 @@ def browser():
 
 def open_page(browser, live_server, **context_options):
     """A fresh context (no cookies) and the list its page's errors land in: (page, problems)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server, **context_options)
+    context_options.setdefault("viewport", {"width": 1280, "height": 900})
+    context = browser.new_context(base_url=live_server, **context_options)
     context.set_default_timeout(10_000)
     page = context.new_page()
     problems: list[str] = []
