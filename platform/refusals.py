@@ -130,3 +130,16 @@ def init_refusals(app: Flask) -> None:
     app.register_error_handler(Refusal, answer_refusal)
 
 
+
+
+class Day:
+    """A date as a message parameter: "2 Des 2026" or "2 Dec 2026", in the language the message is rendered in."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __str__(self) -> str:
+        from flask import has_app_context
+        from flask_babel import format_date
+
+        return format_date(self.value, "d MMM yyyy") if has_app_context() else self.value.isoformat()

@@ -181,3 +181,22 @@ def test_control_characters_in_a_form_are_refused_not_a_crash(client, denpasar, 
         "csrf_token": admin_browser, "name": "Nul\x00Agency", "kind": "fire", "contact_label": "a\x07"})
     assert response.status_code == 422
     assert page_text(response).count("Hapus karakter kontrol dari teks ini.") == 2
+
+
+def test_removing_a_number_asks_first_and_looks_like_danger(app, client, database, tenants):
+    from tests.test_sign_in import post_sign_in
+
+    from tests.test_sign_in import csrf_token
+
+    post_sign_in(client, tenants["a"]["admin"].email, "correct horse battery staple")
+    path = f"/tenants/{tenants['a']['tenant'].slug}/numbers"
+    added = client.post(path, data={"csrf_token": csrf_token(client.get(path).get_data(as_text=True)),
+                                    "number": "0285 4210 999", "kind": "backup_line", "label": "Cadangan"})
+    assert added.status_code in (302, 409)  # added now, or by an earlier run of this test
+    html = client.get(path).get_data(as_text=True)
+    rows = re.findall(r'<tr data-e164=.*?</tr>', html, re.S)
+    assert rows
+    for row in rows:
+        # the remove button is inside a disclosure that asks, and is styled apart from the safe ones
+        assert re.search(r'<details class="confirm">\s*<summary class="danger">Hapus</summary>', row), row
+        assert "akan dihapus dari daftar nomor daerah ini" in row

@@ -9,6 +9,7 @@ import pytest
 from itsdangerous import URLSafeTimedSerializer
 
 from tests.test_roster_helpers import BANGKA_SELATAN, create_shifts, member, tenant_of
+from tests.test_sign_in import text_of
 
 
 
@@ -157,3 +158,18 @@ def test_a_supervisor_adds_and_removes_one_assignment_on_the_day_page(app, clien
     remove = re.search(r'action="([^"]+/delete)"', html).group(1)
     assert client.post(remove, data={"csrf_token": csrf}).status_code == 302
     assert "Tidak ada yang bertugas pada hari ini." in page(client, day)[1]
+
+
+def test_a_rotation_with_nobody_ticked_is_refused_at_the_people_field(app, client, bangka_selatan, people):
+    admin, headers, _operator = people
+    csrf = sign_in(app, client, admin)
+    _response, html = page(client, f"/tenants/{bangka_selatan.slug}/roster?month=2027-02")
+    shift_ids = re.findall(r'name="shift_ids" type="checkbox" value="([0-9a-f-]+)" checked', html) or \
+        re.findall(r'checked[^>]*name="shift_ids"[^>]*value="([0-9a-f-]+)"', html)
+    form = {"csrf_token": csrf, "first": "2027-02-01", "last": "2027-02-28", "days_per_shift": "2", "days_off": "2",
+            "shift_ids": shift_ids}  # every person unticked
+    refused = client.post(f"/tenants/{bangka_selatan.slug}/roster/rotation/preview", data=form)
+    assert refused.status_code == 422
+    assert "Centang petugas rotasi: belum ada yang dipilih." in text_of(refused)
+    assert client.get(f"/api/v1/tenants/{bangka_selatan.slug}/roster?from=2027-02-01&to=2027-02-28",
+                      headers=headers).json == []

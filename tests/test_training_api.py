@@ -258,3 +258,17 @@ def test_the_query_function_takes_any_source_of_roster_days(database, batu):
     """What onboarding's readiness check can call with days it computed itself."""
     with database.transaction(TenantContext(batu.id)) as session:
         assert people_without_valid_training(session, batu.id, {}) == []
+
+
+def test_a_course_completed_in_the_future_is_refused_with_the_regions_today(client, batu, admin, operator):
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    today = datetime.now(ZoneInfo(batu.time_zone)).date()
+    tomorrow = (today + timedelta(days=1)).isoformat()
+    body = {"user_id": str(operator.id), "course": "C", "provider": "P", "completed_on": tomorrow}
+    refused = client.post(url(batu), json=body, headers=admin)
+    assert refused.status_code == 422 and refused.json["code"] == "completed_in_future"
+    assert refused.json["errors"] == [{"field": "json.completed_on", "message": refused.json["detail"]}]
+    assert f"({today.day} {today:%b %Y})" in refused.json["detail"]  # "… after today (2 Dec 2026) in the region."
+    assert new_record(client, batu, admin, operator, completed_on=today.isoformat()).status_code == 201

@@ -89,6 +89,12 @@ class RotationForm(ChoicesForm):
     user_ids = ChoicesForm.checkboxes(lazy_gettext("People"))
     plan_digest = HiddenField()
 
+    def validate_user_ids(self, field) -> None:
+        # The API takes "nobody named" as every operator; on the page every operator is ticked to begin with,
+        # so a rotation with nobody ticked is a slip, not a wish.
+        if not field.data:
+            raise ValidationError(lazy_gettext("Tick the people of the rotation: nobody is chosen."))
+
 
 class AssignmentForm(FlaskForm):
     user_id = SelectField(lazy_gettext("Person"), choices=[], validate_choice=False,

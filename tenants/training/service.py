@@ -13,11 +13,13 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from siaga112.platform.audit.service import Actor, record
 from siaga112.platform.identity.models import Membership, User
-from siaga112.platform.refusals import STALE, N_, Invalid, NotFound, Stale
+from siaga112.platform.refusals import STALE, N_, Day, Invalid, NotFound, Stale
 from siaga112.platform.storage import StoredFile
+from siaga112.platform.tenancy.models import Tenant
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -73,15 +75,25 @@ def _check_person(session: Session, tenant_id: uuid.UUID, user_id: uuid.UUID) ->
         raise Invalid(NOT_MEMBER, "user_id", code="not_member")
 
 
-def _check_dates(completed_on: date, valid_until: date | None) -> None:
+def _check_dates(session: Session, tenant_id: uuid.UUID, completed_on: date, valid_until: date | None) -> None:
+    today = _region_today(session, tenant_id)
+    if completed_on > today:
+        raise Invalid(N_("The course cannot be completed in the future: %(day)s is after today (%(today)s) in the "
+                         "region."), "completed_on", code="completed_in_future", day=Day(completed_on),
+                      today=Day(today))
     if valid_until is not None and valid_until < completed_on:
         raise Invalid(N_("The end of validity is before the course was completed."), "valid_until",
                       code="valid_before_completed")
 
 
+def _region_today(session: Session, tenant_id: uuid.UUID) -> date:
+    """Today on the region's clock (WIB, WITA or WIT): a course finished tonight in Jayapura is not in the future."""
+    return datetime.now(ZoneInfo(session.get(Tenant, tenant_id).time_zone)).date()
+
+
 def create_record(session: Session, tenant_id: uuid.UUID, fields: dict, actor: Actor) -> TrainingRecord:
     _check_person(session, tenant_id, fields["user_id"])
-    _check_dates(fields["completed_on"], fields.get("valid_until"))
+    _check_dates(session, tenant_id, fields["completed_on"], fields.get("valid_until"))
     training = TrainingRecord(tenant_id=tenant_id, **{name: fields.get(name) for name in RECORD_FIELDS})
     session.add(training)
     _flush(session, training)
@@ -97,7 +109,8 @@ def update_record(session: Session, training: TrainingRecord, changes: dict, act
     values = {name: changes.get(name, getattr(training, name)) for name in RECORD_FIELDS}
     if values["completed_on"] is None:
         raise Invalid(N_("Enter the date the course was completed."), "completed_on")
-    _check_dates(values["completed_on"], values["valid_until"])
+    if "completed_on" in changes or "valid_until" in changes:  # an old record keeps its dates as they were
+        _check_dates(session, training.tenant_id, values["completed_on"], values["valid_until"])
     for name in RECORD_FIELDS:
         if name in changes and (changes[name] is not None or name == "valid_until"):
             setattr(training, name, changes[name])
