@@ -10,6 +10,7 @@ def register(app, api) -> None:
     from . import api_visits  # noqa: F401  (its routes are on onboarding_api.blp)
     from . import views
     from . import views_visits  # noqa: F401  (its routes are on views.bp)
+    from . import views_pipeline  # noqa: F401  (its routes are on views.bp)
     from .landing import register_navigation
 
     api.register_blueprint(onboarding_api.blp)

@@ -246,21 +246,41 @@ def pipeline_query(stages: list[str] | None = None, province: str | None = None,
 PIPELINE_STAGES = ("no_tenant", "not_started") + APPLICATION_STATUSES
 
 
-def region_stages(stage: str | None = None, province: str | None = None) -> Select:
-    """Every region, with or without a tenant, and its stage (PIPELINE_STAGES) by region code: code, name,
-    province_code, slug (None without a tenant), stage, submitted_at. Needs platform context."""
+PIPELINE_SORTS = ("code", "name", "stage", "submitted")
+
+
+def region_stages(stage: str | None = None, province: str | None = None, external: bool | None = None,
+                  sort: str = "code", descending: bool = False) -> Select:
+    """Every region, with or without a tenant, and its stage (PIPELINE_STAGES): code, name, province_code,
+    slug (None without a tenant), stage, submitted_at, external_112_since (the region runs 112 outside
+    Siaga112 since then, or None). `external` keeps only those that do (True) or do not (False); `sort`
+    is one of PIPELINE_SORTS, ties broken by code. Needs platform context."""
     stage_of = case((Tenant.id.is_(None), literal("no_tenant")),
                     (OnboardingApplication.id.is_(None), literal("not_started")),
                     else_=OnboardingApplication.status)
     query = (select(Region.code, Region.name, Region.province_code, Tenant.slug, stage_of.label("stage"),
-                    OnboardingApplication.submitted_at)
+                    OnboardingApplication.submitted_at, Region.external_112_since)
              .outerjoin(Tenant, Tenant.region_code == Region.code)
              .outerjoin(OnboardingApplication, OnboardingApplication.tenant_id == Tenant.id))
     if stage:
         query = query.where(stage_of == stage)
     if province:
         query = query.where(Region.province_code == province)
-    return query.order_by(Region.code)
+    if external is not None:
+        query = query.where(Region.external_112_since.is_not(None) if external else Region.external_112_since.is_(None))
+    if sort == "stage":  # in the order of the pipeline, not alphabetically
+        column = case({name: index for index, name in enumerate(PIPELINE_STAGES)}, value=stage_of)
+    else:
+        column = {"name": Region.name, "submitted": OnboardingApplication.submitted_at}.get(sort, Region.code)
+    column = column.desc().nulls_last() if descending else column.asc().nulls_last()
+    return query.order_by(column, Region.code)
+
+
+def external_counts(session: Session, province: str | None = None) -> dict[str, int]:
+    """Regions running 112 outside Siaga112, by stage (no_tenant, not_started, …). Needs platform context."""
+    rows = session.execute(select(region_stages(province=province, external=True).subquery().c.stage, func.count())
+                           .group_by("stage")).all()
+    return dict(rows)
 
 
 def stage_counts(session: Session, province: str | None = None) -> dict[str, int]:

@@ -16,14 +16,12 @@ from flask_babel import format_date, format_datetime, format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 
 from siaga112.platform.db import request_session
 from siaga112.platform.identity.access import current_access, roles_allowed
-from siaga112.platform.identity.roles import (MINISTRY_VERIFIER, NATIONAL_MONITOR, PLATFORM_ADMIN, PLATFORM_ROLES,
-                                              REGIONAL_ADMIN)
+from siaga112.platform.identity.roles import MINISTRY_VERIFIER, NATIONAL_MONITOR, PLATFORM_ADMIN, REGIONAL_ADMIN
 from siaga112.platform.refusals import PAGE_STALE, NotFound, Refusal, Stale, form_error
-from siaga112.platform.regions.models import Province, Region
+from siaga112.platform.regions.models import Region
 from siaga112.platform.storage import file_store
 from siaga112.tenants.directory.forms import phone_message
 from siaga112.tenants.directory.phone import InvalidNumber
@@ -291,34 +289,6 @@ def remove_evidence(tenant, code, evidence_id):
 
 reloadable("/tenants/<tenant>/onboarding/items/<code>/evidence/<uuid:evidence_id>/remove", "remove_evidence_page",
            lambda tenant, code, evidence_id: _item_page(tenant, code))
-
-
-# --- the national pipeline -----------------------------------------------------------------------
-
-PIPELINE_PAGE = 100
-
-
-@bp.get("/onboarding/pipeline")
-@roles_allowed(*PLATFORM_ROLES)
-def pipeline():
-    session = request_session()
-    provinces = session.execute(select(Province.code, Province.name).order_by(Province.code)).all()
-    province = request.args.get("province") or None
-    if province not in {code for code, _name in provinces}:
-        province = None
-    stage = request.args.get("stage") or None
-    if stage not in service.PIPELINE_STAGES:
-        stage = None
-    counts = service.stage_counts(session, province)
-    matching = counts[stage] if stage else sum(counts.values())
-    pages = max(1, -(-matching // PIPELINE_PAGE))
-    page = min(max(request.args.get("page", 1, type=int), 1), pages)
-    offset = (page - 1) * PIPELINE_PAGE
-    rows = session.execute(service.region_stages(stage, province).limit(PIPELINE_PAGE).offset(offset)).all()
-    return render_template("onboarding/pipeline.html", **_helpers(
-        counts=counts, total=sum(counts.values()), peak=max(counts.values()) or 1, rows=rows, matching=matching,
-        offset=offset, page=page, pages=pages, provinces=provinces, province=province, stage=stage,
-        stages=service.PIPELINE_STAGES))
 
 
 # --- the ministry's queue ------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import health
 from .api import init_api
 from .audit import api as audit_api
+from .charts import init_charts
 from .config import Settings
 from .db import Database, UnitOfWorkFlask, database_urls, init_database
 from .dependencies import redis_breaker
@@ -110,6 +111,7 @@ def create_app(env: Mapping[str, str] | None = None) -> UnitOfWorkFlask:
     init_errors(app)
     init_refusals(app)
     init_web(app, context_translation_folders())
+    init_charts(app)
     init_navigation(app)
     init_security(app)
     init_headers(app)
