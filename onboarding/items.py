@@ -43,8 +43,8 @@ def storage_namespace(tenant_id: uuid.UUID) -> str:
 def _not_editable(application: OnboardingApplication) -> Blocked:
     status = STATUS_TEXT[application.status]
     return Blocked("status", [Missing("status", Text(
-        f"Jawaban dan bukti hanya dapat diubah saat permohonan berstatus draf atau perlu perbaikan (sekarang: {status.id}).",
-        f"Answers and evidence can change only while the application is a draft or changes were requested "
+        f"Jawaban dan bukti hanya dapat diubah saat permohonan berstatus Draf atau Perlu perbaikan (sekarang: {status.id}).",
+        f"Answers and evidence can change only while the application is Draft or Changes requested "
         f"(it is {status.en})."), params={"status": application.status, "allowed_from": list(EDITABLE)})])
 
 

@@ -27,12 +27,12 @@ MAX_NOTE = 4000
 NOTE_TOO_LONG = N_("Keep the note under %(count)s characters.")
 CODE_FORMAT = re.compile(r"^[a-z0-9_]{1,60}$")
 
-STATUS_TEXT = {
-    "draft": Text("draf", "draft"), "submitted": Text("diajukan", "submitted"),
-    "in_review": Text("sedang ditinjau", "in review"), "visit_scheduled": Text("kunjungan dijadwalkan", "visit scheduled"),
-    "visited": Text("telah dikunjungi", "visited"), "changes_requested": Text("perlu perbaikan", "changes requested"),
-    "approved": Text("disetujui", "approved"), "rejected": Text("ditolak", "rejected"),
-    "withdrawn": Text("ditarik", "withdrawn"), "live": Text("112 aktif", "live"),
+STATUS_TEXT = {  # stage names, capitalised in both languages (docs/glossary.md)
+    "draft": Text("Draf", "Draft"), "submitted": Text("Diajukan", "Submitted"),
+    "in_review": Text("Sedang ditinjau", "In review"), "visit_scheduled": Text("Kunjungan dijadwalkan", "Visit scheduled"),
+    "visited": Text("Telah dikunjungi", "Visited"), "changes_requested": Text("Perlu perbaikan", "Changes requested"),
+    "approved": Text("Disetujui", "Approved"), "rejected": Text("Ditolak", "Rejected"),
+    "withdrawn": Text("Ditarik", "Withdrawn"), "live": Text("112 aktif", "112 live"),
 }
 
 

@@ -72,7 +72,7 @@ def test_a_region_goes_from_draft_to_live_through_the_pages(app, browser, live_s
     page, problems = open_page(browser, live_server)
     try:
         sign_in(page, admin, checklist_path)
-        expect(page.locator("#application-status")).to_have_text("draf")
+        expect(page.locator("#application-status")).to_have_text("Draf")
         expect(page.locator("tr[data-item='inbound_lines']")).to_have_attribute("data-state", "green")
         press(page, "submit")
         expect(page.locator("#refusal")).to_contain_text("Belum dijawab: Surat permohonan dari Bupati/Wali Kota.")
@@ -93,7 +93,7 @@ def test_a_region_goes_from_draft_to_live_through_the_pages(app, browser, live_s
         page.screenshot(path=str(RESULTS / "onboarding-checklist.png"), full_page=True)
         press(page, "submit")
         expect(page.get_by_role("status")).to_contain_text("Permohonan telah diajukan ke kementerian.")
-        expect(page.locator("#application-status")).to_have_text("diajukan")
+        expect(page.locator("#application-status")).to_have_text("Diajukan")
         expect(page.locator("form.item-form")).to_have_count(0)  # no more changes while the ministry reviews
         assert status_of(database, tenant) == ("submitted", "onboarding")
         assert real(problems) == [], problems
@@ -107,7 +107,7 @@ def test_a_region_goes_from_draft_to_live_through_the_pages(app, browser, live_s
         page.locator(f"#queue tr[data-region='{TIDORE}'] a").click()
         expect(page).to_have_url(re.compile(re.escape(checklist_path) + "$"))
         press(page, "start_review")
-        expect(page.locator("#application-status")).to_have_text("sedang ditinjau")
+        expect(page.locator("#application-status")).to_have_text("Sedang ditinjau")
 
         page.get_by_role("navigation", name="Kesiapan layanan 112").get_by_role("link", name="Kunjungan lapangan").click()
         schedule = page.locator("#schedule-form")
@@ -150,11 +150,11 @@ def test_a_region_goes_from_draft_to_live_through_the_pages(app, browser, live_s
         page.emulate_media(media="screen")
 
         page.goto(checklist_path)
-        expect(page.locator("#application-status")).to_have_text("telah dikunjungi")
+        expect(page.locator("#application-status")).to_have_text("Telah dikunjungi")
         press(page, "approve")
-        expect(page.locator("#application-status")).to_have_text("disetujui")
+        expect(page.locator("#application-status")).to_have_text("Disetujui")
 
-        page.get_by_role("navigation", name="Kesiapan layanan 112").get_by_role("link", name="Routing operator").click()
+        page.get_by_role("navigation", name="Kesiapan layanan 112").get_by_role("link", name="Routing operator seluler").click()
         expect(page.locator("#routing tbody tr")).to_have_count(len(TELCOS))
         for telco, caller in CALLERS.items():
             row = page.locator(f"#telco-{telco}")

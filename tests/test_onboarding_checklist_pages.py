@@ -197,12 +197,12 @@ def test_once_submitted_the_region_can_no_longer_change_answers(app, client, dat
     _response, html = page(client, path(gorontalo))
     assert "Jawab dan lampirkan bukti" not in html
     refused = client.post(path(gorontalo, "/items/sop"), data={"csrf_token": csrf, "answer": "yes"})
-    assert refused.status_code == 409 and "hanya dapat diubah saat permohonan berstatus draf" in refused.get_data(
+    assert refused.status_code == 409 and "hanya dapat diubah saat permohonan berstatus Draf atau Perlu perbaikan" in refused.get_data(
         as_text=True)
     run(database, gorontalo, service.act, "request_changes", "Lampirkan SOP yang sudah ditandatangani.", verifier)
     _response, html = page(client, path(gorontalo))
     history = re.search(r'<ol class="history" id="history">(.*?)</ol>', html, re.S).group(1)
-    assert "perlu perbaikan" in history and "Lampirkan SOP yang sudah ditandatangani." in history
+    assert "Perlu perbaikan" in history and "Lampirkan SOP yang sudah ditandatangani." in history
     with database.transaction(TenantContext(gorontalo.id)) as session:
         latest = service.history(session, service.find_application(session, gorontalo.id))[0]
     on_gorontalo_clock = format_datetime(latest.created_at, "d MMM y HH:mm", tzinfo=ZoneInfo("Asia/Makassar"),

@@ -51,7 +51,7 @@ def test_the_regional_admin_sees_the_checklist_in_indonesian(app, client, yogyak
     response, html = page(client, checklist_path(yogyakarta))
     assert response.status_code == 200 and '<html lang="id">' in html
     assert "Kesiapan layanan 112" in html and "Persiapan 112" in html  # heading and the section in the nav
-    assert 'id="application-status">draf<' in html
+    assert 'id="application-status">Draf<' in html
     assert re.search(r'data-progress-percent="0(\.0)?"', html)
     assert 'data-area="administration"' in html and "Administrasi" in html and "Ruang kendali" in html
     assert 'data-item="application_letter" data-state="unanswered"' in html and "Belum dijawab" in html
@@ -98,7 +98,7 @@ def test_a_ready_region_submits_and_the_ministry_starts_the_review(app, client, 
     assert response.status_code == 302 and response.headers["Location"].endswith(checklist_path(yogyakarta))
     assert status_of(database, yogyakarta)[0] == "submitted"
     _response, html = page(client, checklist_path(yogyakarta))
-    assert "Permohonan telah diajukan ke kementerian." in html and 'id="application-status">diajukan<' in html
+    assert "Permohonan telah diajukan ke kementerian." in html and 'id="application-status">Diajukan<' in html
 
     csrf = sign_in(app, client, people["verifier"])
     _response, html = page(client, "/onboarding/queue")
@@ -109,7 +109,7 @@ def test_a_ready_region_submits_and_the_ministry_starts_the_review(app, client, 
     assert 'data-action="start_review"' in html and 'data-action="submit"' not in html
     no_note = client.post(f"{checklist_path(yogyakarta)}/actions", data={"csrf_token": csrf, "action": "reject"})
     assert no_note.status_code == 409  # rejecting a submitted application is not possible yet: listed why
-    assert "tidak dapat dilakukan saat permohonan berstatus diajukan" in no_note.get_data(as_text=True)
+    assert "tidak dapat dilakukan saat permohonan berstatus Diajukan" in no_note.get_data(as_text=True)
     moved = client.post(f"{checklist_path(yogyakarta)}/actions", data={"csrf_token": csrf, "action": "start_review"})
     assert moved.status_code == 302 and status_of(database, yogyakarta)[0] == "in_review"
     needs_note = client.post(f"{checklist_path(yogyakarta)}/actions",

@@ -94,7 +94,7 @@ def test_computed_items_turn_green_one_by_one_and_say_why_they_are_red(database,
                 roster.add_assignment(session, jambi.id, both.id, night.id, when, SYSTEM)
         for person_ in (operator, supervisor, both):
             training.create_record(session, jambi.id, {"user_id": person_.id, "course": "Operator 112",
-                                                       "provider": "Komdigi", "completed_on": date(2029, 1, 1),
+                                                       "provider": "Komdigi", "completed_on": date(2026, 1, 1),
                                                        "valid_until": date(2031, 1, 1)}, SYSTEM)
         for n in (1, 2):
             directory.add_number(session, jambi.id, unique_line(), "inbound_line", f"112-{n}", None, SYSTEM)

@@ -301,7 +301,7 @@ def test_the_region_reads_and_only_a_verifier_writes(app, client, database, serv
     assert client.post(f"{routing_path(blitar)}/no-such-telco/actions",
                        data={"csrf_token": csrf, "action": "activate"}).status_code == 404
     _response, html = page(client, routing_path(blitar))
-    assert "Routing diminta dari operator setelah permohonan disetujui." in html and 'id="routing"' not in html
+    assert "Routing diminta dari operator seluler setelah permohonan disetujui." in html and 'id="routing"' not in html
     menu_entry = rf'<a href="/tenants/{blitar.slug}/onboarding"\s+aria-current="page">Persiapan 112</a>'
     assert re.search(menu_entry, html)  # the tenant menu marks the onboarding section on its sub-pages too
     refused = client.post(f"{routing_path(blitar)}/telkomsel/actions", data={"csrf_token": csrf, "action": "activate"})
@@ -326,11 +326,11 @@ def test_routing_after_approval_takes_the_region_live(app, client, database, ser
     take_to_visited(database, services, probolinggo, admin, verifier)
     csrf = sign_in(app, client, people["verifier"])
     _response, html = page(client, routing_path(probolinggo))
-    assert 'id="not-yet" data-status="visited"' in html and "telah dikunjungi" in html
+    assert 'id="not-yet" data-status="visited"' in html and "Telah dikunjungi" in html
 
     run(database, probolinggo, service.act, "approve", None, verifier)
     response, html = page(client, routing_path(probolinggo))
-    assert response.status_code == 200 and "Routing operator" in html and 'id="not-yet"' not in html
+    assert response.status_code == 200 and "Routing operator seluler" in html and 'id="not-yet"' not in html
     rows = re.findall(r'<tr id="telco-(\w+)" data-telco="\w+" data-status="(\w+)" data-required="(\w+)">', html)
     assert [status for _telco, status, _required in rows] == ["requested"] * 5
     telcos = [telco for telco, _status, _required in rows]
@@ -340,7 +340,7 @@ def test_routing_after_approval_takes_the_region_live(app, client, database, ser
         return client.post(f"{routing_path(probolinggo)}/{telco}/actions", data={"csrf_token": csrf, **data})
 
     no_note = act("telkom", action="exclude")
-    assert no_note.status_code == 422 and "Jelaskan dalam catatan mengapa operator ini tidak wajib." in text_of(no_note)
+    assert no_note.status_code == 422 and "Jelaskan dalam catatan mengapa operator seluler ini tidak wajib." in text_of(no_note)
     assert act("telkom", action="exclude", note="Telkom tidak melayani seluler").status_code == 302
     _response, html = page(client, routing_path(probolinggo))
     assert "Telkom dikecualikan." in html and 'data-telco="telkom" data-status="requested" data-required="no"' in html
