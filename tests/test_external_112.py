@@ -251,3 +251,38 @@ def test_the_cli_imports_a_file_or_lists_its_errors(database, cleared, tmp_path)
     with database.transaction(PLATFORM) as session:
         assert session.scalar(select(func.count()).select_from(Region)
                               .where(Region.external_112_since.is_not(None))) == 3
+
+
+@pytest.mark.browser
+def test_the_import_on_a_phone(browser, live_server, database, cleared, tmp_path):
+    from playwright.sync_api import expect
+
+    from tests.conftest import RESULTS, open_page
+    from tests.test_roster_helpers import PASSWORD, member
+
+    verifier = member(database, None, "ministry_verifier", name="Verifikator Ponsel", password=PASSWORD)[0]
+    csv_file = tmp_path / "daftar-112.csv"
+    csv_file.write_bytes(b"\xef\xbb\xbf" + GOOD.replace(b",", b";"))
+    page_, problems = open_page(browser, live_server)
+    page_.set_viewport_size({"width": 390, "height": 844})
+    try:
+        page_.goto(PAGE)
+        page_.get_by_label("Alamat e-mail").fill(verifier.email)
+        page_.get_by_label("Kata sandi").fill(PASSWORD)
+        page_.get_by_role("button", name="Masuk").click()
+        expect(page_).to_have_url(re.compile(re.escape(PAGE) + "$"))
+        page_.get_by_label("Berkas CSV (region_code,live_since,note)").set_input_files(str(csv_file))
+        page_.get_by_role("button", name="Pratinjau").click()
+        expect(page_.locator("#preview-changes tr[data-change='new']")).to_have_count(3)
+        assert page_.evaluate("document.documentElement.scrollWidth") <= 390
+        RESULTS.mkdir(exist_ok=True)
+        page_.screenshot(path=str(RESULTS / "external-112-preview-390.png"), full_page=True)
+        assert external(database) == {}
+        page_.get_by_role("button", name="Impor perubahan ini").click()
+        expect(page_.get_by_role("status").first).to_have_text("Diimpor: 3 baru, 0 berubah, 0 dihapus, 0 tetap.")
+        expect(page_.locator("#current tr[data-region]")).to_have_count(3)
+        assert page_.evaluate("document.documentElement.scrollWidth") <= 390
+        assert set(external(database)) == {"32.73", "33.74", "35.78"}
+        assert problems == []
+    finally:
+        page_.context.close()
