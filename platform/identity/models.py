@@ -123,8 +123,9 @@ class SignInFailure(Base):
 class PasswordReset(Base):
     """A link an admin had e-mailed so that a person can set a new password: single-use, expiring.
 
-    Only the SHA-256 of the link's token is kept. Platform-level (people are), like users; the tenant
-    the admin acted in is kept for the audit trail. A new reset voids the person's earlier ones.
+    Only the SHA-256 of the link's token is kept. Platform-level (people are), like users, so not under
+    row-level security; audit_tenant_id is the region whose admin asked, for the audit entry of its use
+    (not `tenant_id`: that name marks the tenant-owned tables). A new reset voids the person's earlier ones.
     """
 
     __tablename__ = "password_resets"
@@ -133,7 +134,7 @@ class PasswordReset(Base):
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()"))
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    tenant_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("tenants.id", ondelete="SET NULL"))
+    audit_tenant_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("tenants.id", ondelete="SET NULL"))
     requested_by: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

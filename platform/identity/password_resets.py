@@ -45,7 +45,7 @@ def request_reset(session: Session, user: User, actor: Actor, public_url: str,
                                                 PasswordReset.expires_at > func.now())
                     .values(expires_at=func.now()))
     token = secrets.token_urlsafe(32)
-    reset = PasswordReset(user_id=user.id, token_hash=token_hash(token), tenant_id=tenant_id,
+    reset = PasswordReset(user_id=user.id, token_hash=token_hash(token), audit_tenant_id=tenant_id,
                           requested_by=actor.id[:80], expires_at=_now() + RESET_TTL)
     session.add(reset)
     session.flush()
@@ -102,5 +102,5 @@ def complete_reset(session: Session, token: str, password: str, secret: str | by
     revoke_refresh_tokens_of_user(session, user.id)
     lockout.unlock(session, lockout.email_key(secret, user.email))
     record(session, Actor("user", str(user.id), "self", None), "user.password_reset", "user", user.id,
-           tenant_id=opened.reset.tenant_id, after={"password_set": True})
+           tenant_id=opened.reset.audit_tenant_id, after={"password_set": True})
     return user
