@@ -216,3 +216,15 @@ def test_a_new_tenant_shows_on_the_home_page_at_once(app, client, database):
     _announced(app)
     after = client.get("/?q=Kepulauan Aru", headers={"If-None-Match": before.headers["ETag"]})
     assert after.status_code == 200 and "Prospek" in after.get_data(as_text=True)
+
+
+def test_the_copy_answers_what_the_schema_and_the_query_would(client, database):
+    from siaga112.platform.regions.schemas import RegionSchema
+    from siaga112.platform.regions.service import region_query
+    from siaga112.platform.tenancy.context import PUBLIC
+
+    for query, filters in [("province=91&page_size=100", {"province": "91"}), ("kind=kota&q=Ja&page_size=600",
+                                                                               {"kind": "kota", "q": "Ja"})]:
+        with database.transaction(PUBLIC) as session:
+            expected = RegionSchema(many=True).dump(session.scalars(region_query(**filters)).all())
+        assert client.get(f"/api/v1/regions?{query}").json == expected

@@ -26,12 +26,7 @@ def answer_from_the_copy():
     copy = published.published()
     stamp = copy.stamp(request_session)
     answer = copy.stored(stamp, ("api", request.query_string))
-    return None if answer is None else _response(answer, stamp)
-
-
-def _response(answer: published.Answer, stamp: published.Stamp):
-    response = current_app.response_class(answer.body, mimetype="application/json", headers=answer.headers)
-    return published.conditional(response, request, answer, stamp.registry_changed_at)
+    return None if answer is None else published.respond(answer)
 
 
 @blp.route("")
@@ -53,8 +48,10 @@ class Regions(MethodView):
         page = [region.api() for region in found[first:first + size]]
         pagination = blp._make_pagination_metadata(pagination_parameters.page, size, len(found))
         answer = copy.answer(stamp, ("api", request.query_string), lambda: (
-            current_app.json.response(page).get_data(), {blp.PAGINATION_HEADER_NAME: json.dumps(pagination)}))
-        return _response(answer, stamp)
+            current_app.json.response(page).get_data(),
+            {"Content-Type": "application/json", blp.PAGINATION_HEADER_NAME: json.dumps(pagination)}),
+            stamp.registry_changed_at)
+        return published.respond(answer)
 
 
 @blp.route("/<code>")

@@ -29,7 +29,8 @@ from datetime import date, datetime
 from typing import Any, Callable
 
 import psycopg
-from flask import current_app
+from flask import current_app, request
+from werkzeug.http import http_date
 from sqlalchemy import select as sql_select
 from sqlalchemy.orm import Session
 
@@ -78,8 +79,11 @@ class PublicRegion:
 
 @dataclass(frozen=True)
 class Answer:
+    """A body and all its headers, validators included, built once: serving it again costs a dict look-up."""
+
     body: bytes
     etag: str
+    changed_at: datetime
     headers: dict[str, str]
 
 
@@ -152,13 +156,16 @@ class Published:
     def stored(self, stamp: Stamp, key: tuple) -> Answer | None:
         return self._answers.get((stamp.key, *key))
 
-    def answer(self, stamp: Stamp, key: tuple, build: Callable[[], tuple[bytes, dict[str, str]]]) -> Answer:
-        """The answer to `key` under `stamp`: its body and headers, built once per process and stamp."""
+    def answer(self, stamp: Stamp, key: tuple, build: Callable[[], tuple[bytes, dict[str, str]]],
+               changed_at: datetime) -> Answer:
+        """The answer to `key` under `stamp`: its body and headers, built once per process and stamp, with an
+        ETag (a hash of the body) and Last-Modified (`changed_at`)."""
         found = self.stored(stamp, key)
         if found is not None:
             return found
         body, headers = build()
-        answer = Answer(body, hashlib.blake2b(body, digest_size=12).hexdigest(), headers)
+        etag = f'"{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
+        answer = Answer(body, etag, changed_at, headers | {"ETag": etag, "Last-Modified": http_date(changed_at)})
         key = (stamp.key, *key)
         with self._lock:
             if self._answers_of != stamp.key:  # what older stamps built will never be asked for again
@@ -168,7 +175,6 @@ class Published:
             while len(self._answers) > MAX_ANSWERS:
                 self._answers.popitem(last=False)
         return answer
-
 
 
 def matching(regions, province: str | None = None, kind: str | None = None, q: str | None = None):
@@ -191,17 +197,16 @@ def published() -> Published:
     return found
 
 
-def conditional(response, request, answer: Answer, changed_at: datetime):
-    """ETag and Last-Modified on `response`; 304 when the request's validators match (If-None-Match
-    first; If-Modified-Since only without it, RFC 9110 13.2.2)."""
-    response.set_etag(answer.etag)
-    response.last_modified = changed_at
-    if request.if_none_match:
-        fresh = request.if_none_match.contains_weak(answer.etag)
+def respond(answer: Answer):
+    """The stored answer, or 304 when the request's validators match it (If-None-Match first;
+    If-Modified-Since only without it, RFC 9110 13.2.2)."""
+    offered = request.headers.get("If-None-Match")
+    if offered is not None:
+        fresh = offered.strip() == "*" or answer.etag in offered  # a weak W/"…" of ours matches too
     else:
-        fresh = request.if_modified_since is not None and changed_at.replace(microsecond=0) <= request.if_modified_since
+        since = request.if_modified_since
+        fresh = since is not None and answer.changed_at.replace(microsecond=0) <= since
     if fresh:
-        response.status_code = 304
-        response.set_data(b"")
-        response.headers.pop("Content-Type", None)
-    return response
+        return current_app.response_class(status=304, headers={name: value for name, value in answer.headers.items()
+                                                                if name != "Content-Type"})
+    return current_app.response_class(answer.body, headers=answer.headers)

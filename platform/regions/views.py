@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 
-from flask import (Blueprint, current_app, flash, g, get_flashed_messages, make_response, redirect, render_template,
+from flask import (Blueprint, current_app, flash, g, get_flashed_messages, redirect, render_template,
                    request, url_for)
 from flask_babel import format_decimal, get_locale, lazy_gettext
 from flask_babel import gettext as _
@@ -69,12 +69,12 @@ def home():
     stamp = copy.stamp(request_session)
     if g.get("principal") is not None or signed_in_user_id() is not None:
         return _page(stamp)
-    answer = copy.answer(stamp, ("home", str(get_locale()), request.full_path), lambda: (_page(stamp).encode(), {}))
-    response = make_response(answer.body)
-    response.mimetype = "text/html"
-    response.headers["Cache-Control"] = "public, no-cache"  # keep it, but ask every time (ETag)
-    response.vary.add("Cookie")  # the language and being signed in come from cookies
-    return published.conditional(response, request, answer, stamp.changed_at)
+    answer = copy.answer(stamp, ("home", str(get_locale()), request.full_path), lambda: (_page(stamp).encode(), {
+        "Content-Type": "text/html; charset=utf-8",
+        "Cache-Control": "public, no-cache",  # may be kept, but is asked for again every time (ETag)
+        "Vary": "Cookie",  # the language, and being signed in, come from cookies
+    }), stamp.changed_at)
+    return published.respond(answer)
 
 
 # --- regions that run 112 outside Siaga112: the ministry's list, imported from a CSV ---------------
