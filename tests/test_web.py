@@ -301,7 +301,7 @@ def test_unknown_language_code_is_ignored(client, code):
 
 def test_unknown_language_in_the_cookie_falls_back_to_bahasa_indonesia(client):
     client.set_cookie("lang", "fr")
-    page = parse(client.get("/?q=Metro"))
+    page = parse(client.get("/?q=Bantaeng"))  # a region no test gives a tenant
     assert page.lang == "id"
     assert "Belum bergabung" in page.text
 
