@@ -12,6 +12,7 @@ view allows sees them on every tenant's pages).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -25,6 +26,7 @@ from .identity.principal import Principal
 from .identity.roles import PLATFORM_ROLES, ROLES
 from .tenancy.models import Tenant
 
+log = logging.getLogger(__name__)
 MENU_KEY = "siaga112.menu"
 PANELS_KEY = "siaga112.landing_panels"
 
@@ -184,10 +186,24 @@ def main_menu() -> list[Link]:
     return links
 
 
+def _never_failing(menu):
+    """A menu that cannot be read (the error page of a failed transaction, say) is left out, never an error."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    def read(*args):
+        try:
+            return menu(*args)
+        except SQLAlchemyError:
+            log.warning("menu left out: the request's database session cannot be read", exc_info=True)
+            return []
+
+    return read
+
+
 def init_navigation(app: Flask) -> None:
     @app.context_processor
     def menus():
         # Functions, not values: only the layout calls them, so an error page rendered while the database is
         # away never queries it.
-        return {"main_menu": main_menu,
-                "tenant_menu": lambda tenant: tenant_menu(_page_principal(), tenant)}
+        return {"main_menu": _never_failing(main_menu),
+                "tenant_menu": _never_failing(lambda tenant: tenant_menu(_page_principal(), tenant))}

@@ -76,3 +76,17 @@ def test_a_405_page_explains_the_form_address(operator, tenants):
     text = text_of(wrong)
     assert "Alamat ini tidak dapat dibuka dengan cara ini" in text and "Kembali ke halaman formulir itu" in text
     assert wrong.headers["Allow"]
+
+
+def test_an_error_page_whose_database_session_is_broken_still_renders_without_the_menu(operator, monkeypatch):
+    from sqlalchemy.exc import PendingRollbackError
+
+    from siaga112.platform import navigation
+
+    def broken(_principal):
+        raise PendingRollbackError("the transaction failed before the page was drawn")
+
+    monkeypatch.setattr(navigation, "_tenants_of", broken)
+    page = operator.get("/tidak-ada", headers=HTML)
+    assert page.status_code == 404 and "Halaman ini tidak ada" in text_of(page)
+    assert 'id="menu"' not in page.get_data(as_text=True)
