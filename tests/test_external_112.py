@@ -52,8 +52,8 @@ def cleared(database):
 def people(database):
     from tests.test_onboarding_helpers import tenant_of
 
-    pekalongan = tenant_of(database, "33.75")
-    return {role: person(database, role, pekalongan if role == "regional_admin" else None)
+    cilegon = tenant_of(database, "36.72")  # Kota Cilegon: a region no shared fixture creates
+    return {role: person(database, role, cilegon if role == "regional_admin" else None)
             for role in ("platform_admin", "ministry_verifier", "national_monitor", "regional_admin")}
 
 
