@@ -24,9 +24,9 @@ from tests.test_roster_pages import page, sign_in
 PIPELINE = "/onboarding/pipeline"
 ROW = re.compile(r'<tr data-region="([\d.]+)" data-stage="(\w+)"')
 BAR = re.compile(r'<g class="bar" data-stage="(\w+)" data-count="(\d+)"><a target="_self" xlink:href="([^"]+)"')
-# Kabupaten Lumajang and Kota Probolinggo run 112 on their own; Kota Mojokerto has a tenant and does too.
-# (Not Kota Surabaya: another module gives it a tenant.)
-OUTSIDE = b"region_code,live_since,note\n35.08,2015-11-20,\n35.74,2018-01-02,\n35.76,2019-07-01,\n"
+# Kabupaten Lumajang and Kabupaten Jember run 112 on their own; Kota Mojokerto has a tenant and does too.
+# (Regions no other module gives a tenant: Kota Surabaya and Kota Probolinggo get one elsewhere.)
+OUTSIDE = b"region_code,live_since,note\n35.08,2015-11-20,\n35.09,2018-01-02,\n35.76,2019-07-01,\n"
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ def monitor(database):
 def east_java(database):
     mojokerto = tenant_of(database, "35.76")
     with database.transaction(PLATFORM) as session:  # the regions this module lists as without a tenant
-        assert not session.scalar(select(Tenant.id).where(Tenant.region_code.in_(["35.08", "35.74"])))
+        assert not session.scalar(select(Tenant.id).where(Tenant.region_code.in_(["35.08", "35.09"])))
     reset_application(database, mojokerto)
     replace_with(database, OUTSIDE)
     yield mojokerto
@@ -70,7 +70,7 @@ def test_regions_without_a_tenant_are_apart_and_split_by_112_outside(app, client
     parts = dict(re.findall(r'<g class="bar" data-part="(\w+)"><a target="_self" xlink:href="([^"]+)"', html))
     assert set(parts) == {"external", "never"}
     _response, outside = page(client, html_lib.unescape(parts["external"]))
-    assert {code for code, _stage in ROW.findall(outside)} == {"35.08", "35.74"}
+    assert {code for code, _stage in ROW.findall(outside)} == {"35.08", "35.09"}
     assert "Belum terdaftar · menjalankan 112 di luar Siaga112 sejak 20 Nov 2015" in outside
     _response, never = page(client, html_lib.unescape(parts["never"]))
     assert len(ROW.findall(never)) == no_tenant - 2 and "35.08" not in never
@@ -115,7 +115,7 @@ def test_the_list_downloads_as_csv_for_excel_in_the_readers_language(app, client
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
     assert rows[0] == ["Kode", "Kabupaten/Kota", "Provinsi", "Tahap", "Diajukan", "Menjalankan 112 di luar Siaga112 sejak"]
     assert sorted(rows[1:]) == [["35.08", "Kabupaten Lumajang", "35", "Belum terdaftar", "", "2015-11-20"],
-                                ["35.74", "Kota Probolinggo", "35", "Belum terdaftar", "", "2018-01-02"]]
+                                ["35.09", "Kabupaten Jember", "35", "Belum terdaftar", "", "2018-01-02"]]
     _response, html = page(client, f"{PIPELINE}?province=35&stage=no_tenant")
     assert 'href="/onboarding/pipeline?province=35&amp;stage=no_tenant&amp;format=csv"' in html
     client.set_cookie("lang", "en")
