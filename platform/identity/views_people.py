@@ -22,7 +22,7 @@ from .access import current_access, roles_allowed
 from .forms import ConfirmForm, InviteForm, RoleForm
 from .lockout import Policy, troubled
 from .people import people_rate_limit
-from .roles import PLATFORM_ADMIN, REGIONAL_ADMIN, ROLE_LABELS, TENANT_ROLES
+from .roles import OPERATOR, PLATFORM_ADMIN, REGIONAL_ADMIN, ROLE_LABELS, TENANT_ROLES
 from .views import bp
 
 MANAGERS = (REGIONAL_ADMIN, PLATFORM_ADMIN)
@@ -42,7 +42,7 @@ def _page(form: InviteForm | None = None, status: int = 200):
     return render_template(
         "identity/people.html", tenant=tenant, members=members, pending=pending, locked=locked,
         agency_names=dict(agencies), role_labels=ROLE_LABELS, status_of=invitations.status_of,
-        form=form or InviteForm(formdata=None).offer(TENANT_ROLES, agencies),
+        form=form or InviteForm(formdata=None, role=OPERATOR).offer(TENANT_ROLES, agencies),  # the usual invitee
         role_form=lambda m: RoleForm(formdata=None, role=m.role, agency_id=str(m.agency_id or "")).offer(
             TENANT_ROLES, agencies),
         confirm=ConfirmForm(), messages=get_flashed_messages(with_categories=True)), status
