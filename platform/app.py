@@ -54,6 +54,7 @@ MODEL_MODULES = (
     "siaga112.tenants.categories.models",
     "siaga112.tenants.roster.models",
     "siaga112.tenants.training.models",
+    "siaga112.tenants.calls.models",
     "siaga112.onboarding.models",
 )
 

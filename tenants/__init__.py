@@ -1,4 +1,4 @@
-"""Everything a region owns: directory, categories, rosters, training (and later calls and dispatch)."""
+"""Everything a region owns: directory, categories, rosters, training, calls (and later dispatch)."""
 
 from flask import Blueprint
 from flask_babel import lazy_gettext
@@ -27,6 +27,9 @@ def register(app, api) -> None:
         api.register_blueprint(importlib.import_module(f"siaga112.tenants.{name}.api").blp)
         app.register_blueprint(importlib.import_module(f"siaga112.tenants.{name}.views").bp)
     api.register_blueprint(importlib.import_module("siaga112.tenants.directory.api").routing_blp)
+    calls_api = importlib.import_module("siaga112.tenants.calls.api")
+    api.register_blueprint(calls_api.telephony_blp)
+    api.register_blueprint(calls_api.blp)
     app.register_blueprint(_frame)
     for endpoint, label, order in MENU:
         add_menu_entry(app, endpoint, label, tenant=True, order=order)

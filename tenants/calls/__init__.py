@@ -1,0 +1,1 @@
+"""Calls: the telephony intake, each call as its own record, derived from the PBX's events (DESIGN.md, Calls)."""

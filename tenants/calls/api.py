@@ -1,0 +1,56 @@
+"""The telephony intake (a region's machine client) and the region's calls (its own staff only).
+
+National roles never receive call rows: the readers are the region's operators, supervisors and admin.
+"""
+
+from flask import current_app, request
+from flask.views import MethodView
+
+from siaga112.platform.api import ApiBlueprint, SelectPage
+from siaga112.platform.identity.access import current_access, tenant_scope
+from siaga112.platform.identity.roles import MACHINE_CLIENT, OPERATOR, REGIONAL_ADMIN, SUPERVISOR
+from siaga112.platform.db import request_session
+
+from . import service
+from .schemas import CallQuerySchema, CallSchema, IntakeSchema, TelephonyEventSchema
+
+telephony_blp = ApiBlueprint("telephony", __name__, url_prefix="/api/v1/telephony",
+                             description="Events of the regions' PBXs and telephony gateways.")
+blp = ApiBlueprint("calls", __name__, url_prefix="/api/v1/tenants/<tenant>",
+                   description="A region's calls, each derived from its telephony events.")
+
+READERS = (OPERATOR, SUPERVISOR, REGIONAL_ADMIN)
+PAGE = {"pager": SelectPage, "page_size": 50, "max_page_size": 500}
+
+
+@telephony_blp.route("/events")
+class TelephonyEvents(MethodView):
+    @telephony_blp.operation((MACHINE_CLIENT,), IntakeSchema, 201, body=TelephonyEventSchema, refusals={
+        200: {"description": "The same event again (or the same Idempotency-Key): stored once, the call as it stands",
+              "schema": IntakeSchema},
+        409: "The Idempotency-Key was used for another event",
+        422: "Unknown line (`dialed`), a line of another region, or a field that is not valid"})
+    def post(self, body):
+        """One event of a call (offered, answered, ended) from the region's PBX; may come twice and out of order"""
+        principal = current_access().principal
+        [tenant_id] = principal.tenant_ids()  # a machine client is bound to exactly one tenant
+        result = service.intake(request_session(), tenant_id, body, current_app.secret_key,
+                                request.headers.get("Idempotency-Key"))
+        return result, 201 if result.stored else 200
+
+
+@blp.route("/calls")
+class Calls(MethodView):
+    @blp.operation(READERS, CallSchema(many=True), query=CallQuerySchema, page=PAGE)
+    def get(self, query, tenant):
+        """The region's calls, newest first"""
+        return service.calls_query(tenant_scope().tenant_id, query["state"])
+
+
+@blp.route("/calls/<uuid:call_id>")
+class OneCall(MethodView):
+    @blp.operation(READERS, CallSchema)
+    def get(self, tenant, call_id):
+        """One call"""
+        scope = tenant_scope()
+        return service.get_call(scope.session, scope.tenant_id, call_id)

@@ -1,0 +1,212 @@
+"""The telephony intake: a PBX's event, routed to the region that owns the dialled line, stored once, and the
+call it belongs to recomputed from all of its events.
+
+Events may arrive twice and in any order. Each is stored once (its natural key is the call id, the
+event and its sequence; an Idempotency-Key header is honoured too), and the call's times and state
+come from the events' own times, never from the order they arrived in. A region that is not live yet
+records its calls as test calls. A call that reaches its end (ended or abandoned) emits `call.ended`
+in the same transaction, once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import phonenumbers
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from siaga112.platform.jobs.outbox import emit
+from siaga112.platform.refusals import N_, Conflict, Invalid, NotFound
+from siaga112.platform.tenancy.context import PLATFORM, TenantContext, set_context
+from siaga112.platform.tenancy.models import Tenant
+from siaga112.tenants.directory import service as directory
+from siaga112.tenants.directory.phone import InvalidNumber, parse_number
+
+from .models import Call, CallEvent
+
+CALL_ENDED = "call.ended"
+FALSE_CALLS = ("prank", "ghost")
+REPEAT_WINDOW = timedelta(days=30)
+WITHHELD = {"", "anonymous", "unknown", "private", "restricted", "withheld"}
+MAX_IDEMPOTENCY_KEY = 200
+TERMINAL = ("ended", "abandoned")
+
+
+@dataclass(frozen=True)
+class Intake:
+    """What the intake answers the PBX: the call as it stands, whether this event was new, what is known of
+    the caller (prank or ghost calls from the same number in the last 30 days)."""
+
+    call: Call
+    stored: bool
+    repeat_false_calls: int
+
+
+def caller_key(secret: str | bytes, e164: str) -> str:
+    """A keyed hash of the caller's number: repeat callers are found without the number itself."""
+    secret = secret.encode() if isinstance(secret, str) else secret
+    return hmac.new(secret, f"caller:{e164}".encode(), hashlib.sha256).hexdigest()
+
+
+def _dialed(text: str) -> str:
+    try:
+        return parse_number(text)
+    except InvalidNumber as error:
+        raise Invalid(N_("The dialled line %(dialed)s is not an Indonesian phone number."), "dialed",
+                      code="invalid_dialed", dialed=text[:40]) from error
+
+
+def _caller(text: str | None) -> str | None:
+    """The caller's number in E.164 (any country), or None when the PBX says it is withheld."""
+    if text is None or text.strip().lower() in WITHHELD:
+        return None
+    try:
+        number = phonenumbers.parse(text.strip()[:40], "ID")
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_possible_number(number):
+        raise Invalid(N_("The caller %(caller)s is not a phone number; send null (or \"anonymous\") when it is "
+                         "withheld."), "caller", code="invalid_caller", caller=text[:40])
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def route(session: Session, dialed: str, client_tenant_id: uuid.UUID) -> Tenant:
+    """The tenant that owns the dialled line (read across tenants), which must be the client's own;
+    the session is then in that tenant's context."""
+    set_context(session, PLATFORM)
+    found = directory.lookup_line(session, dialed)
+    if found is None:
+        raise Invalid(N_("No region on Siaga112 has the line %(dialed)s; register it as an inbound line first."),
+                      "dialed", code="unknown_line", dialed=dialed)
+    _line, tenant = found
+    if tenant.id != client_tenant_id:
+        raise Invalid(N_("%(dialed)s is a line of another region; this client posts for its own region only."),
+                      "dialed", code="not_your_line", dialed=dialed)
+    set_context(session, TenantContext(tenant.id))
+    return tenant
+
+
+def intake(session: Session, client_tenant_id: uuid.UUID, body: dict, secret: str | bytes,
+           idempotency_key: str | None = None) -> Intake:
+    """Store one telephony event (once) and bring its call up to date."""
+    if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
+        raise Invalid(N_("The Idempotency-Key header has 1 to %(limit)s characters."), "Idempotency-Key",
+                      code="invalid_idempotency_key", location="headers", limit=MAX_IDEMPOTENCY_KEY)
+    dialed = _dialed(body["dialed"])
+    caller = _caller(body.get("caller"))
+    tenant = route(session, dialed, client_tenant_id)
+    if idempotency_key is not None:
+        replayed = _replayed(session, tenant, idempotency_key, body)
+        if replayed is not None:
+            return _answer(session, tenant, replayed, stored=False)
+    call = _call_for(session, tenant, body["call_id"], dialed, caller, secret)
+    stored = session.scalar(insert(CallEvent).values(
+        tenant_id=tenant.id, call_id=call.id, event=body["event"], sequence=body.get("sequence"), at=body["at"],
+        agent=body.get("agent"), idempotency_key=idempotency_key).on_conflict_do_nothing()
+        .returning(CallEvent.id)) is not None
+    if stored:
+        _recompute(session, call)
+    return _answer(session, tenant, call, stored)
+
+
+def _replayed(session: Session, tenant: Tenant, key: str, body: dict) -> Call | None:
+    """The call of the event sent before under this Idempotency-Key; Conflict if the key came with another event."""
+    seen = session.execute(select(CallEvent, Call).join(Call, Call.id == CallEvent.call_id).where(
+        CallEvent.tenant_id == tenant.id, CallEvent.idempotency_key == key)).first()
+    if seen is None:
+        return None
+    event, call = seen
+    if (call.pbx_call_id, event.event, event.sequence) != (body["call_id"], body["event"], body.get("sequence")):
+        raise Conflict(N_("This Idempotency-Key was used for another event (%(event)s of call %(call_id)s); use a new "
+                          "key for a new event."), "Idempotency-Key", code="idempotency_key_reused",
+                       location="headers", event=event.event, call_id=call.pbx_call_id)
+    return call
+
+
+def _call_for(session: Session, tenant: Tenant, pbx_call_id: str, dialed: str, caller: str | None,
+              secret: str | bytes) -> Call:
+    """The call of this PBX call id, created by its first event whichever that is, and locked."""
+    session.execute(insert(Call).values(
+        tenant_id=tenant.id, pbx_call_id=pbx_call_id, dialed_e164=dialed, caller_e164=caller,
+        caller_key=caller_key(secret, caller) if caller else None, is_test=tenant.status != "live",
+    ).on_conflict_do_nothing(constraint="uq_calls_tenant_pbx_call_id"))
+    call = session.scalar(select(Call).where(Call.tenant_id == tenant.id, Call.pbx_call_id == pbx_call_id)
+                          .with_for_update().execution_options(populate_existing=True))
+    if call.caller_e164 is None and caller is not None:  # a later event may carry the number the first lacked
+        call.caller_e164, call.caller_key = caller, caller_key(secret, caller)
+    return call
+
+
+def derive(events: list[tuple[str, datetime, str | None]]) -> dict:
+    """The call's times and state from its events (event, at, agent), whatever order they came in."""
+    def first(kind):
+        times = [at for event, at, _agent in events if event == kind]
+        return min(times) if times else None
+
+    offered = first("offered") or min(at for _event, at, _agent in events)
+    answered, ended = first("answered"), first("ended")
+    state = ("ended" if answered else "abandoned") if ended else ("in_progress" if answered else "ringing")
+    agents = [agent for event, _at, agent in sorted(events, key=lambda e: (e[0] != "answered", e[1])) if agent]
+    return {"offered_at": offered, "answered_at": answered, "ended_at": ended, "state": state,
+            "agent": agents[0] if agents else None}
+
+
+def _recompute(session: Session, call: Call) -> None:
+    events = session.execute(select(CallEvent.event, CallEvent.at, CallEvent.agent).where(
+        CallEvent.tenant_id == call.tenant_id, CallEvent.call_id == call.id)).all()
+    was_terminal = call.state in TERMINAL
+    for name, value in derive([tuple(row) for row in events]).items():
+        setattr(call, name, value)
+    call.operator_id = _operator(session, call.tenant_id, call.agent)
+    call.updated_at, call.version = func.now(), Call.version + 1
+    session.flush()
+    if call.state in TERMINAL and not was_terminal:
+        # No personal data in the event: the monitoring rollups need the region, the times and the outcome.
+        emit(session, CALL_ENDED, {"tenant_id": str(call.tenant_id), "call_id": str(call.id), "state": call.state,
+                                   "is_test": call.is_test})
+
+
+def _operator(session: Session, tenant_id: uuid.UUID, agent: str | None) -> uuid.UUID | None:
+    """The region's operator whose e-mail the PBX sent as the agent (extensions are mapped in a later step)."""
+    from siaga112.platform.identity.models import Membership, User
+
+    if not agent or "@" not in agent:
+        return None
+    return session.scalar(select(User.id).join(Membership, Membership.user_id == User.id).where(
+        Membership.tenant_id == tenant_id, Membership.role.in_(("operator", "supervisor")),
+        func.lower(User.email) == agent.strip().lower()).limit(1))
+
+
+def _answer(session: Session, tenant: Tenant, call: Call, stored: bool) -> Intake:
+    return Intake(call, stored, repeat_false_calls(session, tenant.id, call))
+
+
+def repeat_false_calls(session: Session, tenant_id: uuid.UUID, call: Call) -> int:
+    """Prank and ghost calls from the same number in the last 30 days, by its keyed hash."""
+    if call.caller_key is None:
+        return 0
+    return session.scalar(select(func.count()).select_from(Call).where(
+        Call.tenant_id == tenant_id, Call.caller_key == call.caller_key, Call.id != call.id,
+        Call.classification.in_(FALSE_CALLS), Call.offered_at > func.now() - REPEAT_WINDOW))
+
+
+# --- reading -------------------------------------------------------------------------------------------
+
+def calls_query(tenant_id: uuid.UUID, state: str | None = None):
+    query = select(Call).where(Call.tenant_id == tenant_id)
+    if state:
+        query = query.where(Call.state == state)
+    return query.order_by(Call.offered_at.desc().nulls_last(), Call.id)
+
+
+def get_call(session: Session, tenant_id: uuid.UUID, call_id: uuid.UUID) -> Call:
+    call = session.scalar(select(Call).where(Call.tenant_id == tenant_id, Call.id == call_id))
+    if call is None:
+        raise NotFound(N_("This region has no such call."))
+    return call

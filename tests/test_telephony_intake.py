@@ -1,0 +1,206 @@
+"""The telephony intake: a region's PBX posts call events; each is stored once whatever the order and repeats,
+the call's state and times come from the events' own times, lines route to their region, and the calls are
+read by the region's own staff only — without the caller's number."""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from siaga112.platform.audit.service import Actor
+from siaga112.platform.jobs.models import OutboxEvent
+from siaga112.platform.tenancy.context import PLATFORM, TenantContext
+from siaga112.platform.tenancy.models import Tenant
+from siaga112.tenants.calls.models import Call, CallEvent
+from siaga112.tenants.calls.service import derive
+from siaga112.tenants.directory import service as directory
+from tests.test_invitations import bearer, person
+from tests.test_onboarding_helpers import tenant_of
+
+SURAKARTA = "33.72"  # a region no other module uses
+LINE = "+62271112112"
+T0 = datetime(2026, 12, 2, 3, 4, 0, tzinfo=timezone.utc)
+SYSTEM = Actor.system("tests")
+
+
+def _basic(client_id: str, secret: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()}
+
+
+def machine_token(client, database, tenant) -> dict[str, str]:
+    from siaga112.platform.identity.oauth_service import create_machine_client
+
+    with database.transaction(PLATFORM) as session:
+        machine, secret = create_machine_client(session, session.get(Tenant, tenant.id), "PBX", SYSTEM)
+    answer = client.post("/oauth/token", data={"grant_type": "client_credentials"},
+                         headers=_basic(machine.client_id, secret))
+    assert answer.status_code == 200, answer.json
+    return {"Authorization": f"Bearer {answer.json['access_token']}"}
+
+
+def add_line(database, tenant, e164):
+    with database.transaction(TenantContext(tenant.id)) as session:
+        if not session.scalar(select(func.count()).select_from(directory.PhoneNumber).where(
+                directory.PhoneNumber.tenant_id == tenant.id, directory.PhoneNumber.e164 == e164)):
+            directory.add_number(session, tenant.id, e164, "inbound_line", "112", None, SYSTEM)
+
+
+@pytest.fixture(scope="module")
+def surakarta(database):
+    tenant = tenant_of(database, SURAKARTA)
+    add_line(database, tenant, LINE)
+    return tenant
+
+
+@pytest.fixture(scope="module")
+def pbx(client_module, database, surakarta):
+    return machine_token(client_module, database, surakarta)
+
+
+@pytest.fixture(scope="module")
+def client_module(app):
+    return app.test_client()
+
+
+def event(kind, call_id, at, sequence=None, **extra):
+    return {"event": kind, "call_id": call_id, "dialed": LINE, "caller": "+6281234567890",
+            "at": at.isoformat().replace("+00:00", "Z"), "sequence": sequence, **extra}
+
+
+def stored_events(database, tenant, pbx_call_id):
+    with database.transaction(TenantContext(tenant.id)) as session:
+        return session.scalar(select(func.count()).select_from(CallEvent).join(Call, Call.id == CallEvent.call_id)
+                              .where(Call.pbx_call_id == pbx_call_id))
+
+
+def test_the_issues_own_body_is_taken_and_the_same_event_twice_is_stored_once(client_module, database, surakarta, pbx):
+    body = {"event": "answered", "call_id": f"{uuid.uuid4().int % 10**10}.42", "dialed": "+62271112112",
+            "caller": "+6281234567890", "at": "2026-12-02T03:04:05Z", "sequence": 2, "agent": "201"}
+    first = client_module.post("/api/v1/telephony/events", json=body, headers=pbx)
+    assert first.status_code == 201, first.json
+    assert first.json["stored"] is True
+    call = first.json["call"]
+    assert call["state"] == "in_progress" and call["answered_at"].startswith("2026-12-02T03:04:05")
+    assert call["is_test"] is True  # the region is not live yet
+    assert call["caller_withheld"] is False and "+6281234567890" not in first.get_data(as_text=True)
+    assert first.json["caller"] == {"repeat_false_calls": 0}
+    again = client_module.post("/api/v1/telephony/events", json=body, headers=pbx)
+    assert again.status_code == 200 and again.json["stored"] is False
+    assert stored_events(database, surakarta, body["call_id"]) == 1
+
+
+EVENTS = [("offered", 0), ("answered", 7), ("ended", 95)]
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(order=st.permutations(range(3)), repeats=st.lists(st.integers(0, 2), max_size=3), answered=st.booleans())
+def test_any_order_and_repeats_of_a_calls_events_give_the_same_call(client_module, database, surakarta, pbx,
+                                                                     order, repeats, answered):
+    call_id = f"perm-{uuid.uuid4().hex[:12]}"
+    kinds = [EVENTS[i] for i in order if answered or EVENTS[i][0] != "answered"]
+    sent = kinds + [kinds[i % len(kinds)] for i in repeats]
+    for kind, seconds in sent:
+        answer = client_module.post("/api/v1/telephony/events", json=event(kind, call_id, T0 + timedelta(seconds=seconds)),
+                                    headers=pbx)
+        assert answer.status_code in (200, 201), answer.json
+    call = answer.json["call"]
+    assert stored_events(database, surakarta, call_id) == len(kinds)
+    assert call["offered_at"].startswith("2026-12-02T03:04:00")
+    if answered:
+        assert call["state"] == "ended" and call["answer_seconds"] == 7 and call["talk_seconds"] == 88
+    else:
+        assert call["state"] == "abandoned" and call["answered_at"] is None and call["answer_seconds"] is None
+    with database.transaction(PLATFORM) as session:  # the end is announced once, without the caller's number
+        ended = session.scalars(select(OutboxEvent.payload).where(OutboxEvent.topic == "call.ended",
+                                                                  OutboxEvent.payload["call_id"].astext == call["id"]))
+        payloads = list(ended)
+    assert len(payloads) == 1 and "+62" not in str(payloads[0])
+
+
+def test_derive_takes_the_events_times_not_their_order():
+    events = [("ended", T0 + timedelta(seconds=60), None), ("answered", T0 + timedelta(seconds=5), "201"),
+              ("offered", T0, None)]
+    for permutation in itertools.permutations(events):
+        derived = derive(list(permutation))
+        assert derived == {"offered_at": T0, "answered_at": T0 + timedelta(seconds=5),
+                           "ended_at": T0 + timedelta(seconds=60), "state": "ended", "agent": "201"}
+
+
+def test_an_unknown_line_is_422_naming_dialed(client_module, pbx):
+    answer = client_module.post("/api/v1/telephony/events", json={**event("offered", "x1", T0), "dialed": "+62271999999"},
+                                headers=pbx)
+    assert answer.status_code == 422 and answer.json["code"] == "unknown_line"
+    assert [error["field"] for error in answer.json["errors"]] == ["json.dialed"]
+
+
+def test_a_client_posts_for_its_own_regions_lines_only(client_module, database, tenants, pbx):
+    other_line = "+62725112112"
+    add_line(database, tenants["b"]["tenant"], other_line)  # Kota Metro's line
+    answer = client_module.post("/api/v1/telephony/events", json={**event("offered", "x2", T0), "dialed": other_line},
+                                headers=pbx)
+    assert answer.status_code == 422 and answer.json["code"] == "not_your_line"
+    with database.transaction(PLATFORM) as session:
+        assert not session.scalar(select(func.count()).select_from(Call).where(Call.pbx_call_id == "x2"))
+
+
+def test_a_person_cannot_post_telephony_events(client_module, database, surakarta):
+    operator = person(database, role="operator", tenant=surakarta)
+    answer = client_module.post("/api/v1/telephony/events", json=event("offered", "x3", T0),
+                                headers=bearer(database, operator))
+    assert answer.status_code == 403
+
+
+def test_an_idempotency_key_is_honoured_and_refused_for_another_event(client_module, database, surakarta, pbx):
+    key = {"Idempotency-Key": f"key-{uuid.uuid4().hex}", **pbx}
+    first = client_module.post("/api/v1/telephony/events", json=event("offered", "idem-1", T0, 1), headers=key)
+    assert first.status_code == 201
+    replay = client_module.post("/api/v1/telephony/events", json=event("offered", "idem-1", T0, 1), headers=key)
+    assert replay.status_code == 200 and replay.json["call"]["id"] == first.json["call"]["id"]
+    reused = client_module.post("/api/v1/telephony/events", json=event("ended", "idem-1", T0, 2), headers=key)
+    assert reused.status_code == 409 and reused.json["code"] == "idempotency_key_reused"
+
+
+def test_a_withheld_caller_and_a_bad_body_are_told_apart(client_module, pbx):
+    withheld = client_module.post("/api/v1/telephony/events", json={**event("offered", "anon-1", T0),
+                                                                     "caller": "anonymous"}, headers=pbx)
+    assert withheld.status_code == 201 and withheld.json["call"]["caller_withheld"] is True
+    bad = client_module.post("/api/v1/telephony/events", json={**event("offered", "bad-1", T0), "at": "yesterday",
+                                                                "event": "rang"}, headers=pbx)
+    assert bad.status_code == 422
+    assert {error["field"] for error in bad.json["errors"]} == {"json.at", "json.event"}
+    naive = client_module.post("/api/v1/telephony/events", json={**event("offered", "bad-2", T0),
+                                                                  "at": "2026-12-02T03:04:05"}, headers=pbx)
+    assert naive.status_code == 422  # a time without its zone is refused, not guessed
+
+
+def test_a_live_regions_calls_are_not_test_calls(client_module, database, tenants):
+    live = tenant_of(database, "33.71")  # Kota Magelang, set live here
+    with database.transaction(PLATFORM) as session:
+        session.get(Tenant, live.id).status = "live"
+    add_line(database, live, "+62293112112")
+    token = machine_token(client_module, database, live)
+    answer = client_module.post("/api/v1/telephony/events",
+                                json={**event("offered", "live-1", T0), "dialed": "+62293112112"}, headers=token)
+    assert answer.status_code == 201 and answer.json["call"]["is_test"] is False
+
+
+def test_the_regions_staff_read_its_calls_and_national_roles_do_not(client_module, database, surakarta, pbx):
+    client_module.post("/api/v1/telephony/events", json=event("offered", "read-1", T0), headers=pbx)
+    supervisor = person(database, role="supervisor", tenant=surakarta)
+    listed = client_module.get(f"/api/v1/tenants/{surakarta.slug}/calls", headers=bearer(database, supervisor))
+    assert listed.status_code == 200 and any(call["pbx_call_id"] == "read-1" for call in listed.json)
+    assert "+6281234567890" not in listed.get_data(as_text=True)  # the number is not in the list
+    one = next(call for call in listed.json if call["pbx_call_id"] == "read-1")
+    detail = client_module.get(f"/api/v1/tenants/{surakarta.slug}/calls/{one['id']}", headers=bearer(database, supervisor))
+    assert detail.status_code == 200 and detail.json["state"] == "ringing"
+    for role in ("national_monitor", "ministry_verifier"):
+        national = person(database, role=role)
+        refused = client_module.get(f"/api/v1/tenants/{surakarta.slug}/calls", headers=bearer(database, national))
+        assert refused.status_code == 403, role
