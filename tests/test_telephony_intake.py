@@ -26,7 +26,8 @@ from tests.test_onboarding_helpers import tenant_of
 
 SURAKARTA = "33.72"  # a region no other module uses
 LINE = "+62271112112"
-T0 = datetime(2026, 12, 2, 3, 4, 0, tzinfo=timezone.utc)
+# An hour ago: repeat callers are looked for in the last 30 days, so the calls must be recent on any day.
+T0 = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=1)
 SYSTEM = Actor.system("tests")
 
 
@@ -112,7 +113,7 @@ def test_any_order_and_repeats_of_a_calls_events_give_the_same_call(client_modul
         assert answer.status_code in (200, 201), answer.json
     call = answer.json["call"]
     assert stored_events(database, surakarta, call_id) == len(kinds)
-    assert call["offered_at"].startswith("2026-12-02T03:04:00")
+    assert datetime.fromisoformat(call["offered_at"]) == T0
     if answered:
         assert call["state"] == "ended" and call["answer_seconds"] == 7 and call["talk_seconds"] == 88
     else:
@@ -204,3 +205,44 @@ def test_the_regions_staff_read_its_calls_and_national_roles_do_not(client_modul
         national = person(database, role=role)
         refused = client_module.get(f"/api/v1/tenants/{surakarta.slug}/calls", headers=bearer(database, national))
         assert refused.status_code == 403, role
+
+
+def test_an_operator_classifies_a_call_with_if_match_and_it_is_audited(client_module, database, surakarta, pbx):
+    from siaga112.platform.audit.models import AuditEntry
+
+    posted = client_module.post("/api/v1/telephony/events", json=event("offered", f"cls-{uuid.uuid4().hex[:8]}", T0),
+                                headers=pbx).json["call"]
+    operator = bearer(database, person(database, role="operator", tenant=surakarta))
+    path = f"/api/v1/tenants/{surakarta.slug}/calls/{posted['id']}"
+    etag = client_module.get(path, headers=operator).headers["ETag"]
+    assert client_module.patch(path, json={"classification": "prank"}, headers=operator).status_code == 428
+    done = client_module.patch(path, json={"classification": "prank"}, headers={**operator, "If-Match": etag})
+    assert done.status_code == 200 and done.json["classification"] == "prank"
+    stale = client_module.patch(path, json={"classification": "ghost"}, headers={**operator, "If-Match": etag})
+    assert stale.status_code == 412
+    wrong = client_module.patch(path, json={"classification": "joke"}, headers={**operator, "If-Match": done.headers["ETag"]})
+    assert wrong.status_code == 422 and wrong.json["errors"][0]["field"] == "json.classification"
+    with database.transaction(TenantContext(surakarta.id)) as session:
+        entry = session.scalar(select(AuditEntry).where(AuditEntry.target_id == posted["id"]))
+    assert entry.action == "call.classify" and entry.after["classification"] == "prank"
+    assert "+62812" not in str(entry.before) + str(entry.after)  # the audit log keeps no caller number
+
+    # The next call from the same number is flagged to the PBX as a repeat false caller.
+    repeat = client_module.post("/api/v1/telephony/events", json=event("offered", f"rep-{uuid.uuid4().hex[:8]}", T0),
+                                headers=pbx)
+    assert repeat.json["caller"]["repeat_false_calls"] >= 1
+
+
+def test_a_call_logged_by_hand_checks_its_times(client_module, database, surakarta):
+    supervisor = bearer(database, person(database, role="supervisor", tenant=surakarta))
+    path = f"/api/v1/tenants/{surakarta.slug}/calls"
+    logged = client_module.post(path, json={"offered_at": "2026-12-02T01:00:00+07:00", "answered_at": "2026-12-02T01:00:09+07:00",
+                                            "ended_at": "2026-12-02T01:03:00+07:00", "caller": "0812 3456 7890",
+                                            "classification": "emergency"}, headers=supervisor)
+    assert logged.status_code == 201, logged.json
+    assert logged.json["source"] == "manual" and logged.json["state"] == "ended" and logged.json["answer_seconds"] == 9
+    backwards = client_module.post(path, json={"offered_at": "2026-12-02T01:00:00Z", "ended_at": "2026-12-02T00:59:00Z"},
+                                   headers=supervisor)
+    assert backwards.status_code == 422 and backwards.json["code"] == "ended_before_start"
+    admin = bearer(database, person(database, role="regional_admin", tenant=surakarta))
+    assert client_module.post(path, json={"offered_at": "2026-12-02T01:00:00Z"}, headers=admin).status_code == 403

@@ -12,7 +12,8 @@ from siaga112.platform.identity.roles import MACHINE_CLIENT, OPERATOR, REGIONAL_
 from siaga112.platform.db import request_session
 
 from . import service
-from .schemas import CallQuerySchema, CallSchema, IntakeSchema, TelephonyEventSchema
+from .schemas import (CallClassifySchema, CallLogSchema, CallQuerySchema, CallSchema, IntakeSchema,
+                      TelephonyEventSchema)
 
 telephony_blp = ApiBlueprint("telephony", __name__, url_prefix="/api/v1/telephony",
                              description="Events of the regions' PBXs and telephony gateways.")
@@ -20,6 +21,7 @@ blp = ApiBlueprint("calls", __name__, url_prefix="/api/v1/tenants/<tenant>",
                    description="A region's calls, each derived from its telephony events.")
 
 READERS = (OPERATOR, SUPERVISOR, REGIONAL_ADMIN)
+TAKERS = (OPERATOR, SUPERVISOR)  # the people who take and classify calls
 PAGE = {"pager": SelectPage, "page_size": 50, "max_page_size": 500}
 
 
@@ -46,11 +48,26 @@ class Calls(MethodView):
         """The region's calls, newest first"""
         return service.calls_query(tenant_scope().tenant_id, query["state"])
 
+    @blp.operation(TAKERS, CallSchema, 201, body=CallLogSchema, etag=True,
+                   refusals={422: "Times out of order, no inbound line registered, or a field that is not valid"})
+    def post(self, body, tenant):
+        """Log a call by hand (a region whose telephony is not connected yet); audited"""
+        scope = tenant_scope()
+        return blp.versioned(service.log_by_hand(scope.session, scope.tenant, body, scope.actor,
+                                                 current_app.secret_key))
+
 
 @blp.route("/calls/<uuid:call_id>")
 class OneCall(MethodView):
-    @blp.operation(READERS, CallSchema)
+    @blp.operation(READERS, CallSchema, etag=True)
     def get(self, tenant, call_id):
         """One call"""
         scope = tenant_scope()
-        return service.get_call(scope.session, scope.tenant_id, call_id)
+        return blp.versioned(service.get_call(scope.session, scope.tenant_id, call_id))
+
+    @blp.operation(TAKERS, CallSchema, body=CallClassifySchema, etag=True, refusals={412: "Changed meanwhile"})
+    def patch(self, body, tenant, call_id):
+        """Classify a call (emergency, information, prank, ghost…); needs If-Match; audited"""
+        scope = tenant_scope()
+        call = blp.check_version(service.get_call(scope.session, scope.tenant_id, call_id))
+        return blp.versioned(service.classify(scope.session, call, body["classification"], scope.actor))

@@ -62,3 +62,18 @@ class IntakeSchema(Schema):
 
 class CallQuerySchema(Schema):
     state = fields.String(load_default=None, validate=validate.OneOf(STATES))
+
+
+class CallClassifySchema(Schema):
+    classification = fields.String(required=True, allow_none=True, validate=validate.OneOf(CLASSIFICATIONS),
+                                   metadata={"description": "null clears it"})
+
+
+class CallLogSchema(Schema):
+    """A call logged by hand: when it came in, and (if so) when it was answered and ended."""
+
+    offered_at = fields.AwareDateTime(required=True)
+    answered_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    ended_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    caller = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
+    classification = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(CLASSIFICATIONS))

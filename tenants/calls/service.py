@@ -210,3 +210,57 @@ def get_call(session: Session, tenant_id: uuid.UUID, call_id: uuid.UUID) -> Call
     if call is None:
         raise NotFound(N_("This region has no such call."))
     return call
+
+
+# --- what the region's people do to a call -----------------------------------------------------------
+
+def snapshot(call: Call) -> dict:
+    """What the audit log keeps of a call: never the caller's number."""
+    return {"pbx_call_id": call.pbx_call_id, "state": call.state, "classification": call.classification,
+            "source": call.source, "is_test": call.is_test}
+
+
+def classify(session: Session, call: Call, classification: str | None, actor) -> Call:
+    """Set (or clear) how the call is classified; audited."""
+    from siaga112.platform.audit.service import record
+
+    before = snapshot(call)
+    if call.classification == classification:
+        return call
+    call.classification = classification
+    call.updated_at, call.version = func.now(), call.version + 1
+    session.flush()
+    record(session, actor, "call.classify", "call", call.id, tenant_id=call.tenant_id, before=before,
+           after=snapshot(call))
+    return call
+
+
+def log_by_hand(session: Session, tenant: Tenant, fields: dict, actor, secret: str | bytes) -> Call:
+    """A call an operator logs by hand (a region whose telephony is not connected yet); audited."""
+    from siaga112.platform.audit.service import record
+
+    offered, answered, ended = fields["offered_at"], fields.get("answered_at"), fields.get("ended_at")
+    if answered is not None and answered < offered:
+        raise Invalid(N_("The call cannot be answered before it came in."), "answered_at", code="answered_before_offered")
+    if ended is not None and ended < (answered or offered):
+        raise Invalid(N_("The call cannot end before it came in or was answered."), "ended_at",
+                      code="ended_before_start")
+    lines = directory.active_lines(session, tenant.id)
+    if not lines:
+        raise Invalid(N_("Register the region's 112 inbound line first: a call is logged on the line it came in on."),
+                      "dialed", code="no_line")
+    caller = _caller(fields.get("caller"))
+    derived = derive([(kind, at, None) for kind, at in (("offered", offered), ("answered", answered),
+                                                         ("ended", ended)) if at is not None])
+    call = Call(tenant_id=tenant.id, pbx_call_id=f"manual-{uuid.uuid4()}", dialed_e164=lines[0].e164,
+                caller_e164=caller, caller_key=caller_key(secret, caller) if caller else None,
+                is_test=tenant.status != "live", source="manual", classification=fields.get("classification"),
+                operator_id=uuid.UUID(actor.id) if actor.kind == "user" else None,
+                **{name: derived[name] for name in ("offered_at", "answered_at", "ended_at", "state")})
+    session.add(call)
+    session.flush()
+    record(session, actor, "call.log", "call", call.id, tenant_id=tenant.id, after=snapshot(call))
+    if call.state in TERMINAL:
+        emit(session, CALL_ENDED, {"tenant_id": str(tenant.id), "call_id": str(call.id), "state": call.state,
+                                   "is_test": call.is_test})
+    return call
