@@ -76,6 +76,13 @@ def context_translation_folders() -> list[Path]:
                   for root in package.__path__ for folder in Path(root).rglob("translations") if folder.is_dir())
 
 
+def context_cron_jobs() -> tuple:
+    """The contexts' periodic jobs, (function, queue, seconds between runs), for `siaga112 cron`."""
+    from siaga112.tenants.calls import jobs as calls_jobs
+
+    return calls_jobs.CRON
+
+
 def load_contexts() -> None:
     """Import every context's outbox event handlers (the worker needs them registered)."""
     import siaga112.onboarding  # noqa: F401

@@ -160,6 +160,7 @@ def worker(burst: bool) -> None:
 def cron() -> None:
     from rq.cron import CronScheduler
 
+    from .app import context_cron_jobs
     from .dependencies import keep_running
 
     settings = _settings()
@@ -169,6 +170,8 @@ def cron() -> None:
     def schedule() -> bool:
         scheduler = CronScheduler(connection=connection, logging_level=settings.log_level)
         scheduler.load_config_from_file("siaga112.platform.jobs.cron")
+        for function, queue_name, interval in context_cron_jobs():  # the contexts' own periodic jobs
+            scheduler.register(function, queue_name, interval=interval)
         scheduler.start()  # returns only when a signal asked it to stop
         return True
 

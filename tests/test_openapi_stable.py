@@ -31,6 +31,8 @@ INTENDED: dict[tuple[str, ...], str] = {
     ("components", "schemas", "TelephonyEvent"): "[W2 3/6]: a PBX's event",
     ("components", "schemas", "CallClassify"): "[W2 3/6]: classifying a call",
     ("components", "schemas", "CallLog"): "[W2 3/6]: a call logged by hand",
+    ("components", "schemas", "CallerNumber"): "[W2 3/6] 5: the caller's number, every read recorded",
+    ("paths", "/api/v1/tenants/{tenant}/calls/{call_id}/caller"): "[W2 3/6] 5: the caller's number",
     ("tags", "calls"): "[W2 3/6]: the calls blueprint",
     ("tags", "telephony"): "[W2 3/6]: the telephony blueprint",
     ("paths", "/api/v1/regions", "get", "description"): "[W2 2/6] 10: served from the last sync, ETag and 304",

@@ -246,3 +246,30 @@ def test_a_call_logged_by_hand_checks_its_times(client_module, database, surakar
     assert backwards.status_code == 422 and backwards.json["code"] == "ended_before_start"
     admin = bearer(database, person(database, role="regional_admin", tenant=surakarta))
     assert client_module.post(path, json={"offered_at": "2026-12-02T01:00:00Z"}, headers=admin).status_code == 403
+
+
+def test_reading_the_callers_number_is_recorded_and_old_numbers_are_erased(client_module, database, surakarta, pbx):
+    from siaga112.platform.audit.models import AuditEntry
+    from siaga112.tenants.calls.jobs import CRON
+    from siaga112.tenants.calls.service import erase_old_callers
+
+    posted = client_module.post("/api/v1/telephony/events", json=event("offered", f"pii-{uuid.uuid4().hex[:8]}", T0),
+                                headers=pbx).json["call"]
+    operator = bearer(database, person(database, role="operator", tenant=surakarta))
+    read = client_module.get(f"/api/v1/tenants/{surakarta.slug}/calls/{posted['id']}/caller", headers=operator)
+    assert read.status_code == 200 and read.json == {"caller": "+6281234567890"}
+    with database.transaction(TenantContext(surakarta.id)) as session:
+        reads = session.scalar(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == "call.caller_read", AuditEntry.target_id == posted["id"]))
+    assert reads == 1
+    national = bearer(database, person(database, role="national_monitor"))
+    assert client_module.get(f"/api/v1/tenants/{surakarta.slug}/calls/{posted['id']}/caller",
+                             headers=national).status_code == 403
+
+    with database.transaction(PLATFORM) as session:  # 91 days on, the number goes and the call stays
+        assert erase_old_callers(session, now=T0 + timedelta(days=91)) >= 1
+    again = client_module.get(f"/api/v1/tenants/{surakarta.slug}/calls/{posted['id']}/caller", headers=operator)
+    assert again.json == {"caller": None}
+    kept = client_module.get(f"/api/v1/tenants/{surakarta.slug}/calls/{posted['id']}", headers=operator)
+    assert kept.status_code == 200 and kept.json["offered_at"] is not None
+    assert any(function.__name__ == "erase_old_callers" for function, _queue, _interval in CRON)

@@ -1,4 +1,5 @@
-"""rq cron configuration (`rq cron siaga112.platform.jobs.cron`): periodic jobs. Run exactly one."""
+"""rq cron configuration (`rq cron siaga112.platform.jobs.cron`): the kernel's periodic jobs; `siaga112 cron` adds the
+contexts' own (platform/app.py `context_cron_jobs`). Run exactly one."""
 
 from rq import cron
 

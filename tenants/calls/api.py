@@ -12,8 +12,8 @@ from siaga112.platform.identity.roles import MACHINE_CLIENT, OPERATOR, REGIONAL_
 from siaga112.platform.db import request_session
 
 from . import service
-from .schemas import (CallClassifySchema, CallLogSchema, CallQuerySchema, CallSchema, IntakeSchema,
-                      TelephonyEventSchema)
+from .schemas import (CallClassifySchema, CallerNumberSchema, CallLogSchema, CallQuerySchema, CallSchema,
+                      IntakeSchema, TelephonyEventSchema)
 
 telephony_blp = ApiBlueprint("telephony", __name__, url_prefix="/api/v1/telephony",
                              description="Events of the regions' PBXs and telephony gateways.")
@@ -71,3 +71,13 @@ class OneCall(MethodView):
         scope = tenant_scope()
         call = blp.check_version(service.get_call(scope.session, scope.tenant_id, call_id))
         return blp.versioned(service.classify(scope.session, call, body["classification"], scope.actor))
+
+
+@blp.route("/calls/<uuid:call_id>/caller")
+class CallCaller(MethodView):
+    @blp.operation(READERS, CallerNumberSchema)
+    def get(self, tenant, call_id):
+        """The caller's number (personal data): every read is written to the region's audit log"""
+        scope = tenant_scope()
+        call = service.get_call(scope.session, scope.tenant_id, call_id)
+        return {"caller": service.read_caller(scope.session, call, scope.actor)}

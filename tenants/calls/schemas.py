@@ -77,3 +77,8 @@ class CallLogSchema(Schema):
     ended_at = fields.AwareDateTime(load_default=None, allow_none=True)
     caller = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
     classification = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(CLASSIFICATIONS))
+
+
+class CallerNumberSchema(Schema):
+    caller = fields.String(dump_only=True, allow_none=True, metadata={
+        "description": "E.164; null when withheld or erased after the retention period", "example": "+6281234567890"})

@@ -14,16 +14,16 @@ import hashlib
 import hmac
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import phonenumbers
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from siaga112.platform.jobs.outbox import emit
 from siaga112.platform.refusals import N_, Conflict, Invalid, NotFound
-from siaga112.platform.tenancy.context import PLATFORM, TenantContext, set_context
+from siaga112.platform.tenancy.context import PLATFORM, TenantContext, current_context, set_context
 from siaga112.platform.tenancy.models import Tenant
 from siaga112.tenants.directory import service as directory
 from siaga112.tenants.directory.phone import InvalidNumber, parse_number
@@ -264,3 +264,28 @@ def log_by_hand(session: Session, tenant: Tenant, fields: dict, actor, secret: s
         emit(session, CALL_ENDED, {"tenant_id": str(tenant.id), "call_id": str(call.id), "state": call.state,
                                    "is_test": call.is_test})
     return call
+
+
+# --- the caller's number: personal data (UU 27/2022 PDP) ------------------------------------------------
+
+RETENTION = timedelta(days=90)  # the default retention of callers' numbers
+
+
+def read_caller(session: Session, call: Call, actor) -> str | None:
+    """The caller's number, for the region's own staff; every read is written to the audit log."""
+    from siaga112.platform.audit.service import record
+
+    record(session, actor, "call.caller_read", "call", call.id, tenant_id=call.tenant_id,
+           after={"withheld": call.caller_e164 is None})
+    return call.caller_e164
+
+
+def erase_old_callers(session: Session, now: datetime | None = None, retention: timedelta = RETENTION) -> int:
+    """Erase the numbers of calls older than the retention period, keeping the rest of each record (its times,
+    outcome and the keyed hash, which names no one). Needs platform context: it runs over every region."""
+
+    if current_context(session) != PLATFORM:
+        raise RuntimeError("erase_old_callers runs over every region: call it in platform context.")
+    cutoff = (now or datetime.now(timezone.utc)) - retention
+    return session.execute(update(Call).where(Call.caller_e164.is_not(None), Call.offered_at < cutoff)
+                           .values(caller_e164=None)).rowcount
