@@ -91,7 +91,8 @@ def test_the_issues_own_body_is_taken_and_the_same_event_twice_is_stored_once(cl
     assert call["state"] == "in_progress" and call["answered_at"].startswith("2026-12-02T03:04:05")
     assert call["is_test"] is True  # the region is not live yet
     assert call["caller_withheld"] is False and "+6281234567890" not in first.get_data(as_text=True)
-    assert first.json["caller"] == {"repeat_false_calls": 0}
+    assert first.json["caller"] == {"repeat_false_calls": 0, "blocked": False, "blocked_until": None,
+                                    "advice": "normal"}
     again = client_module.post("/api/v1/telephony/events", json=body, headers=pbx)
     assert again.status_code == 200 and again.json["stored"] is False
     assert stored_events(database, surakarta, body["call_id"]) == 1
@@ -273,3 +274,63 @@ def test_reading_the_callers_number_is_recorded_and_old_numbers_are_erased(clien
     kept = client_module.get(f"/api/v1/tenants/{surakarta.slug}/calls/{posted['id']}", headers=operator)
     assert kept.status_code == 200 and kept.json["offered_at"] is not None
     assert any(function.__name__ == "erase_old_callers" for function, _queue, _interval in CRON)
+
+
+
+def test_a_supervisor_blocks_a_caller_who_is_warned_and_queued_never_dropped(client_module, database, surakarta, pbx):
+    from siaga112.platform.audit.models import AuditEntry
+    from siaga112.tenants.calls.models import CallBlock
+
+    number = f"+62812{uuid.uuid4().int % 10**7:07d}"
+    first = client_module.post("/api/v1/telephony/events", json={**event("offered", f"blk-{uuid.uuid4().hex[:8]}", T0),
+                                                                  "caller": number}, headers=pbx).json["call"]
+    supervisor = bearer(database, person(database, role="supervisor", tenant=surakarta))
+    operator = bearer(database, person(database, role="operator", tenant=surakarta))
+    blocks = f"/api/v1/tenants/{surakarta.slug}/blocks"
+    assert client_module.post(blocks, json={"call_id": first["id"], "reason": "Iseng"}, headers=operator).status_code == 403
+    assert client_module.post(blocks, json={"call_id": first["id"], "reason": " "}, headers=supervisor).json["code"] == \
+        "reason_required"
+    assert client_module.post(blocks, json={"call_id": first["id"], "reason": "Iseng", "hours": 200},
+                              headers=supervisor).json["code"] == "block_too_long"
+    made = client_module.post(blocks, json={"call_id": first["id"], "reason": "Panggilan iseng berulang"},
+                              headers=supervisor)
+    assert made.status_code == 201, made.json
+    hours = (datetime.fromisoformat(made.json["expires_at"]) - datetime.now(timezone.utc)).total_seconds() / 3600
+    assert 23.9 < hours <= 24  # 24 hours by default
+    assert number not in made.get_data(as_text=True)
+    assert client_module.post(blocks, json={"call_id": first["id"], "reason": "lagi"}, headers=supervisor).status_code == 409
+
+    again = client_module.post("/api/v1/telephony/events", json={**event("offered", f"blk-{uuid.uuid4().hex[:8]}", T0),
+                                                                  "caller": number}, headers=pbx)
+    assert again.status_code == 201  # the call is taken all the same …
+    assert again.json["caller"]["blocked"] is True and again.json["caller"]["advice"] == "warn_and_queue_low"
+
+    lifted = client_module.delete(f"{blocks}/{made.json['id']}", headers=supervisor)
+    assert lifted.status_code == 204
+    after = client_module.post("/api/v1/telephony/events", json={**event("offered", f"blk-{uuid.uuid4().hex[:8]}", T0),
+                                                                  "caller": number}, headers=pbx)
+    assert after.json["caller"]["blocked"] is False and after.json["caller"]["advice"] == "normal"
+    with database.transaction(TenantContext(surakarta.id)) as session:
+        actions = set(session.scalars(select(AuditEntry.action).where(AuditEntry.target_id == made.json["id"])))
+        assert actions == {"call_block.create", "call_block.lift"}
+
+        # A block ends by itself at its time: one that expired a minute ago is not in force.
+        expired = CallBlock(tenant_id=surakarta.id, caller_key=session.get(Call, uuid.UUID(first["id"])).caller_key,
+                            from_call_id=uuid.UUID(first["id"]), reason="lama",
+                            created_at=datetime.now(timezone.utc) - timedelta(hours=25),
+                            expires_at=datetime.now(timezone.utc) - timedelta(minutes=1))
+        session.add(expired)
+    later = client_module.post("/api/v1/telephony/events", json={**event("offered", f"blk-{uuid.uuid4().hex[:8]}", T0),
+                                                                  "caller": number}, headers=pbx)
+    assert later.json["caller"]["blocked"] is False
+    listed = {block["id"] for block in client_module.get(blocks, headers=supervisor).json}
+    assert str(expired.id) not in listed and made.json["id"] not in listed  # neither the expired nor the lifted
+
+
+def test_a_withheld_number_cannot_be_blocked(client_module, database, surakarta, pbx):
+    call = client_module.post("/api/v1/telephony/events", json={**event("offered", f"wh-{uuid.uuid4().hex[:8]}", T0),
+                                                                 "caller": None}, headers=pbx).json["call"]
+    supervisor = bearer(database, person(database, role="supervisor", tenant=surakarta))
+    refused = client_module.post(f"/api/v1/tenants/{surakarta.slug}/blocks",
+                                 json={"call_id": call["id"], "reason": "Iseng"}, headers=supervisor)
+    assert refused.status_code == 422 and refused.json["code"] == "no_caller"

@@ -12,8 +12,8 @@ from siaga112.platform.identity.roles import MACHINE_CLIENT, OPERATOR, REGIONAL_
 from siaga112.platform.db import request_session
 
 from . import service
-from .schemas import (CallClassifySchema, CallerNumberSchema, CallLogSchema, CallQuerySchema, CallSchema,
-                      IntakeSchema, TelephonyEventSchema)
+from .schemas import (BlockCreateSchema, BlockSchema, CallClassifySchema, CallerNumberSchema, CallLogSchema,
+                      CallQuerySchema, CallSchema, IntakeSchema, TelephonyEventSchema)
 
 telephony_blp = ApiBlueprint("telephony", __name__, url_prefix="/api/v1/telephony",
                              description="Events of the regions' PBXs and telephony gateways.")
@@ -81,3 +81,28 @@ class CallCaller(MethodView):
         scope = tenant_scope()
         call = service.get_call(scope.session, scope.tenant_id, call_id)
         return {"caller": service.read_caller(scope.session, call, scope.actor)}
+
+
+@blp.route("/blocks")
+class Blocks(MethodView):
+    @blp.operation(READERS, BlockSchema(many=True), page=PAGE)
+    def get(self, tenant):
+        """The callers blocked now (by a keyed hash; the numbers are not listed), the one ending soonest first"""
+        return service.blocks_query(tenant_scope().tenant_id)
+
+    @blp.operation((SUPERVISOR,), BlockSchema, 201, body=BlockCreateSchema,
+                   refusals={409: "The caller is blocked already", 422: "No reason, too long, or no number to block"})
+    def post(self, body, tenant):
+        """Block the caller of a call for a while (supervisor, with a reason; 24 h by default, 7 days at most)"""
+        scope = tenant_scope()
+        call = service.get_call(scope.session, scope.tenant_id, body["call_id"])
+        return service.block_caller(scope.session, call, body["reason"], body["hours"], scope.actor)
+
+
+@blp.route("/blocks/<uuid:block_id>")
+class OneBlock(MethodView):
+    @blp.operation((SUPERVISOR,), status=204)
+    def delete(self, tenant, block_id):
+        """Lift a block before its time (supervisor); audited"""
+        scope = tenant_scope()
+        service.lift_block(scope.session, service.get_block(scope.session, scope.tenant_id, block_id), scope.actor)

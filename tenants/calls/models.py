@@ -91,3 +91,31 @@ class CallEvent(TenantOwned, Base):
     agent: Mapped[str | None] = mapped_column(String(120))
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CallBlock(TenantOwned, Base):
+    """A supervisor's temporary block of a caller (by the keyed hash of the number, never the number).
+
+    A blocked caller is never dropped: the PBX is told to play a warning and queue the call at low
+    priority, because a prank caller can also have a real emergency. It ends by itself at expires_at
+    (24 hours by default, at most 7 days) or when lifted by hand.
+    """
+
+    __tablename__ = "call_blocks"
+    __table_args__ = tenant_table_args(
+        "call_blocks",
+        CheckConstraint("expires_at > created_at", name="expires_after_creation"),
+        CheckConstraint("length(btrim(reason)) > 0", name="reason"),
+        ForeignKeyConstraint(["tenant_id", "from_call_id"], ["calls.tenant_id", "calls.id"],
+                             name="fk_call_blocks_tenant_call"),
+        Index("ix_call_blocks_tenant_caller_key", "tenant_id", "caller_key", "expires_at"),
+    )
+
+    caller_key: Mapped[str] = mapped_column(String(64))
+    from_call_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    reason: Mapped[str] = mapped_column(String(500))
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    lifted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    lifted_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

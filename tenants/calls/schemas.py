@@ -56,8 +56,13 @@ class CallerSchema(Schema):
 class IntakeSchema(Schema):
     stored = fields.Boolean(dump_only=True, metadata={"description": "False: this event was already stored"})
     call = fields.Nested(CallSchema, dump_only=True)
-    caller = fields.Function(lambda intake: {"repeat_false_calls": intake.repeat_false_calls}, dump_only=True,
-                             metadata={"type": "object"})
+    caller = fields.Function(lambda intake: {
+        "repeat_false_calls": intake.repeat_false_calls, "blocked": intake.block is not None,
+        "blocked_until": intake.block.expires_at.isoformat() if intake.block else None, "advice": intake.advice},
+        dump_only=True, metadata={"type": "object", "description": (
+            "What is known of the caller: prank and ghost calls from the number in the last 30 days, whether a "
+            "supervisor's block is in force, and the advice: `warn_and_queue_low` (play the warning, queue at low "
+            "priority: never drop the call, a prank caller can have a real emergency) or `normal`")})
 
 
 class CallQuerySchema(Schema):
@@ -82,3 +87,20 @@ class CallLogSchema(Schema):
 class CallerNumberSchema(Schema):
     caller = fields.String(dump_only=True, allow_none=True, metadata={
         "description": "E.164; null when withheld or erased after the retention period", "example": "+6281234567890"})
+
+
+class BlockSchema(Schema):
+    """A block in force, without the number it blocks."""
+
+    id = fields.UUID(dump_only=True)
+    from_call_id = fields.UUID(dump_only=True)
+    reason = fields.String(dump_only=True)
+    created_by = fields.UUID(dump_only=True, allow_none=True)
+    created_at = fields.DateTime(dump_only=True)
+    expires_at = fields.DateTime(dump_only=True)
+
+
+class BlockCreateSchema(Schema):
+    call_id = fields.UUID(required=True, metadata={"description": "A call of the caller to block"})
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    hours = fields.Integer(load_default=None, allow_none=True, metadata={"description": "24 by default, at most 168"})

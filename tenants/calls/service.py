@@ -28,7 +28,7 @@ from siaga112.platform.tenancy.models import Tenant
 from siaga112.tenants.directory import service as directory
 from siaga112.tenants.directory.phone import InvalidNumber, parse_number
 
-from .models import Call, CallEvent
+from .models import Call, CallBlock, CallEvent
 
 CALL_ENDED = "call.ended"
 FALSE_CALLS = ("prank", "ghost")
@@ -46,6 +46,12 @@ class Intake:
     call: Call
     stored: bool
     repeat_false_calls: int
+    block: CallBlock | None = None
+
+    @property
+    def advice(self) -> str:
+        """What the PBX should do: a blocked caller is warned and queued at low priority, never dropped."""
+        return "warn_and_queue_low" if self.block is not None else "normal"
 
 
 def caller_key(secret: str | bytes, e164: str) -> str:
@@ -184,7 +190,8 @@ def _operator(session: Session, tenant_id: uuid.UUID, agent: str | None) -> uuid
 
 
 def _answer(session: Session, tenant: Tenant, call: Call, stored: bool) -> Intake:
-    return Intake(call, stored, repeat_false_calls(session, tenant.id, call))
+    return Intake(call, stored, repeat_false_calls(session, tenant.id, call),
+                  active_block(session, tenant.id, call.caller_key))
 
 
 def repeat_false_calls(session: Session, tenant_id: uuid.UUID, call: Call) -> int:
@@ -289,3 +296,76 @@ def erase_old_callers(session: Session, now: datetime | None = None, retention: 
     cutoff = (now or datetime.now(timezone.utc)) - retention
     return session.execute(update(Call).where(Call.caller_e164.is_not(None), Call.offered_at < cutoff)
                            .values(caller_e164=None)).rowcount
+
+
+# --- temporary blocks of a caller -------------------------------------------------------------------------
+
+DEFAULT_BLOCK_HOURS = 24
+MAX_BLOCK_HOURS = 7 * 24
+
+
+def active_block(session: Session, tenant_id: uuid.UUID, key: str | None) -> CallBlock | None:
+    if key is None:
+        return None
+    return session.scalar(select(CallBlock).where(
+        CallBlock.tenant_id == tenant_id, CallBlock.caller_key == key, CallBlock.lifted_at.is_(None),
+        CallBlock.expires_at > func.now()).order_by(CallBlock.expires_at.desc()).limit(1))
+
+
+def block_snapshot(block: CallBlock) -> dict:
+    return {"from_call_id": str(block.from_call_id), "reason": block.reason,
+            "expires_at": block.expires_at.isoformat() if isinstance(block.expires_at, datetime) else None}
+
+
+def block_caller(session: Session, call: Call, reason: str, hours: int | None, actor) -> CallBlock:
+    """Block the caller of `call` for `hours` (24 by default, at most 7 days), with a reason; audited."""
+    from siaga112.platform.audit.service import record
+
+    hours = DEFAULT_BLOCK_HOURS if hours is None else hours
+    if not 1 <= hours <= MAX_BLOCK_HOURS:
+        raise Invalid(N_("Block for 1 to %(max)s hours (7 days at most)."), "hours", code="block_too_long",
+                      max=MAX_BLOCK_HOURS)
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid(N_("Say why the caller is blocked."), "reason", code="reason_required")
+    if call.caller_key is None:
+        raise Invalid(N_("This call's number was withheld or has been erased: there is no caller to block."),
+                      "call_id", code="no_caller")
+    if active_block(session, call.tenant_id, call.caller_key) is not None:
+        raise Conflict(N_("This caller is blocked already; lift that block to set another."), "call_id",
+                       code="already_blocked")
+    block = CallBlock(tenant_id=call.tenant_id, caller_key=call.caller_key, from_call_id=call.id, reason=reason,
+                      created_by=uuid.UUID(actor.id) if actor.kind == "user" else None,
+                      expires_at=datetime.now(timezone.utc) + timedelta(hours=hours))
+    session.add(block)
+    session.flush()
+    record(session, actor, "call_block.create", "call_block", block.id, tenant_id=call.tenant_id,
+           after=block_snapshot(block))
+    return block
+
+
+def blocks_query(tenant_id: uuid.UUID):
+    """The blocks in force, the one ending soonest first."""
+    return (select(CallBlock).where(CallBlock.tenant_id == tenant_id, CallBlock.lifted_at.is_(None),
+                                    CallBlock.expires_at > func.now())
+            .order_by(CallBlock.expires_at, CallBlock.id))
+
+
+def get_block(session: Session, tenant_id: uuid.UUID, block_id: uuid.UUID) -> CallBlock:
+    block = session.scalar(select(CallBlock).where(CallBlock.tenant_id == tenant_id, CallBlock.id == block_id))
+    if block is None:
+        raise NotFound(N_("This region has no such block."))
+    return block
+
+
+def lift_block(session: Session, block: CallBlock, actor) -> None:
+    """End a block before its time (idempotent); audited."""
+    from siaga112.platform.audit.service import record
+
+    if block.lifted_at is not None:
+        return
+    block.lifted_at = func.now()
+    block.lifted_by = uuid.UUID(actor.id) if actor.kind == "user" else None
+    session.flush()
+    record(session, actor, "call_block.lift", "call_block", block.id, tenant_id=block.tenant_id,
+           before=block_snapshot(block))
