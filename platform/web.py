@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import uuid
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -67,6 +68,15 @@ def safe_next(target: str | None) -> str:
             and target.isprintable() and not any(char.isspace() for char in target)):
         return target
     return "/"
+
+
+def chosen_id(text: str | None) -> uuid.UUID | None:
+    """The id a form's select sent: None when nothing was chosen; one that is no id becomes an id nothing has,
+    so that the service refuses it with its own reason ("choose an agency of this region") instead of a 500."""
+    try:
+        return uuid.UUID(text) if text else None
+    except ValueError:
+        return uuid.UUID(int=0)
 
 
 def select_time_zone() -> str | None:

@@ -9,14 +9,13 @@ their own addresses and come back to the page (Post/Redirect/Get) with what was 
 
 from __future__ import annotations
 
-import uuid
-
 from flask import current_app, flash, get_flashed_messages, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from ..db import request_session
 from ..buttons import press
 from ..refusals import Refusal, form_error
+from ..web import chosen_id
 from . import invitations, password_resets, service
 from .access import current_access, roles_allowed
 from .forms import ConfirmForm, InviteForm, RoleForm
@@ -64,7 +63,7 @@ def invite(tenant):
         return _page(form, 422)
     try:
         granted = invitations.invite(session, access.tenant, form.email.data, form.name.data, form.role.data,
-                                     _agency(form.agency_id.data), access.actor(), _public_url())
+                                     chosen_id(form.agency_id.data), access.actor(), _public_url())
     except Refusal as refusal:
         form_error(form, refusal, "email")
         return _page(form, refusal.status)
@@ -74,13 +73,6 @@ def invite(tenant):
     else:
         flash(_("%(name)s is now also %(role)s.", name=granted.user.name, role=ROLE_LABELS[granted.role]), "done")
     return redirect(url_for(".people", tenant=tenant))
-
-
-def _agency(raw: str | None) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(raw) if raw else None
-    except ValueError:
-        return uuid.UUID(int=0)  # no agency has it: the service refuses "choose an agency of this region"
 
 
 def _act(tenant: str, action, done):
@@ -98,7 +90,7 @@ def change_role(tenant, membership_id):
 
     def change(session, access):
         return service.change_member(session, _member(session, access, membership_id), form.role.data,
-                                     _agency(form.agency_id.data), access.actor())
+                                     chosen_id(form.agency_id.data), access.actor())
 
     return _act(tenant, change, lambda m: _("%(name)s is now %(role)s.", name=m.user.name, role=ROLE_LABELS[m.role]))
 

@@ -15,6 +15,7 @@ from siaga112.platform.db import request_session
 from siaga112.platform.identity.access import current_access, roles_allowed
 from siaga112.platform.identity.roles import REGIONAL_ADMIN
 from siaga112.platform.refusals import PAGE_STALE, Conflict, Refusal, form_error
+from siaga112.platform.web import chosen_id
 
 from . import service
 from .api import READERS, WRITERS
@@ -141,7 +142,7 @@ def add_number(tenant):
     if not form.validate_on_submit():
         return _numbers_page(form, 422)
     access, session = current_access(), request_session()
-    agency_id = _uuid_or_none(form.agency_id.data)
+    agency_id = chosen_id(form.agency_id.data)
     try:
         number = service.add_number(session, access.tenant.id, form.number.e164, form.kind.data,
                                     (form.label.data or "").strip(), agency_id, access.actor())
@@ -150,13 +151,6 @@ def add_number(tenant):
         return _numbers_page(form, _status(refusal))
     flash(_("Number %(number)s added.", number=number.national))
     return redirect(url_for(".numbers", tenant=tenant))
-
-
-def _uuid_or_none(text: str | None) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(text) if text else None
-    except ValueError:
-        return uuid.UUID(int=0)  # no agency has it: the service answers "choose an agency of this region"
 
 
 def _number_action(number_id: uuid.UUID, act) -> object:
