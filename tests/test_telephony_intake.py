@@ -225,7 +225,7 @@ def test_an_operator_classifies_a_call_with_if_match_and_it_is_audited(client_mo
     assert wrong.status_code == 422 and wrong.json["errors"][0]["field"] == "json.classification"
     with database.transaction(TenantContext(surakarta.id)) as session:
         entry = session.scalar(select(AuditEntry).where(AuditEntry.target_id == posted["id"]))
-    assert entry.action == "call.classify" and entry.after["classification"] == "prank"
+    assert entry.action == "call.update" and entry.after["classification"] == "prank"
     assert "+62812" not in str(entry.before) + str(entry.after)  # the audit log keeps no caller number
 
     # The next call from the same number is flagged to the PBX as a repeat false caller.

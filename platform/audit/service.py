@@ -36,6 +36,11 @@ class Actor:
     def system(cls, what: str) -> "Actor":
         return cls("system", what)
 
+    @property
+    def user_id(self) -> uuid.UUID | None:
+        """The person acting, for a row's "by whom" column; None for a machine client or the system."""
+        return uuid.UUID(self.id) if self.kind == "user" else None
+
 
 def _canonical(entry: AuditEntry) -> bytes:
     fields = {

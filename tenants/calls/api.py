@@ -1,4 +1,4 @@
-"""The telephony intake (a region's machine client) and the region's calls (its own staff only).
+"""The telephony intake (a region's machine client) and the region's calls, incidents and floor (its own staff).
 
 National roles never receive call rows: the readers are the region's operators, supervisors and admin.
 """
@@ -7,21 +7,24 @@ from flask import current_app, request
 from flask.views import MethodView
 
 from siaga112.platform.api import ApiBlueprint, SelectPage
+from siaga112.platform.db import request_session
 from siaga112.platform.identity.access import current_access, tenant_scope
 from siaga112.platform.identity.roles import MACHINE_CLIENT, OPERATOR, REGIONAL_ADMIN, SUPERVISOR
-from siaga112.platform.db import request_session
 
 from . import service
-from .schemas import (BlockCreateSchema, BlockSchema, CallClassifySchema, CallerNumberSchema, CallLogSchema,
-                      CallQuerySchema, CallSchema, IntakeSchema, TelephonyEventSchema)
+from .schemas import (BlockCreateSchema, BlockSchema, CallbackQuerySchema, CallbackSchema, CallbackUpdateSchema,
+                      CallerNumberSchema, CallLogSchema, CallQuerySchema, CallSchema, CallUpdateSchema,
+                      ExtensionSchema, ExtensionSetSchema, HandoverCreateSchema, HandoverSchema, IncidentCreateSchema,
+                      IncidentQuerySchema, IncidentSchema, IncidentUpdateSchema, IntakeSchema, TelephonyEventSchema)
 
 telephony_blp = ApiBlueprint("telephony", __name__, url_prefix="/api/v1/telephony",
                              description="Events of the regions' PBXs and telephony gateways.")
 blp = ApiBlueprint("calls", __name__, url_prefix="/api/v1/tenants/<tenant>",
-                   description="A region's calls, each derived from its telephony events.")
+                   description="A region's calls (each derived from its telephony events), incidents and call floor.")
 
 READERS = (OPERATOR, SUPERVISOR, REGIONAL_ADMIN)
 TAKERS = (OPERATOR, SUPERVISOR)  # the people who take and classify calls
+FLOOR_KEEPERS = (SUPERVISOR, REGIONAL_ADMIN)
 PAGE = {"pager": SelectPage, "page_size": 50, "max_page_size": 500}
 
 
@@ -65,12 +68,14 @@ class OneCall(MethodView):
         scope = tenant_scope()
         return blp.versioned(service.get_call(scope.session, scope.tenant_id, call_id))
 
-    @blp.operation(TAKERS, CallSchema, body=CallClassifySchema, etag=True, refusals={412: "Changed meanwhile"})
+    @blp.operation(TAKERS, CallSchema, body=CallUpdateSchema, etag=True, refusals={
+        412: "Changed meanwhile", 422: "An unknown category, a closed incident, half a position…"})
     def patch(self, body, tenant, call_id):
-        """Classify a call (emergency, information, prank, ghost…); needs If-Match; audited"""
+        """Record what the call was: classification, category, location, notes, its incident; needs If-Match;
+        audited (without the typed text)"""
         scope = tenant_scope()
         call = blp.check_version(service.get_call(scope.session, scope.tenant_id, call_id))
-        return blp.versioned(service.classify(scope.session, call, body["classification"], scope.actor))
+        return blp.versioned(service.update_call(scope.session, call, body, scope.actor))
 
 
 @blp.route("/calls/<uuid:call_id>/caller")
@@ -81,6 +86,114 @@ class CallCaller(MethodView):
         scope = tenant_scope()
         call = service.get_call(scope.session, scope.tenant_id, call_id)
         return {"caller": service.read_caller(scope.session, call, scope.actor)}
+
+
+@blp.route("/incidents")
+class Incidents(MethodView):
+    @blp.operation(READERS, IncidentSchema(many=True), query=IncidentQuerySchema, page=PAGE)
+    def get(self, query, tenant):
+        """The region's incidents, newest first"""
+        return service.incidents_query(tenant_scope().tenant_id, query["status"])
+
+    @blp.operation(TAKERS, IncidentSchema, 201, body=IncidentCreateSchema, etag=True, refusals={
+        409: "The call belongs to an incident already", 422: "No summary, an unknown category or call…"})
+    def post(self, body, tenant):
+        """Open an incident from a call (it gets the region's next number); audited"""
+        scope = tenant_scope()
+        call = service.get_call(scope.session, scope.tenant_id, body["call_id"], field="call_id")
+        return blp.versioned(service.open_from_call(scope.session, scope.tenant, call, body, scope.actor))
+
+
+@blp.route("/incidents/<uuid:incident_id>")
+class OneIncident(MethodView):
+    @blp.operation(READERS, IncidentSchema, etag=True)
+    def get(self, tenant, incident_id):
+        """One incident, with its calls"""
+        scope = tenant_scope()
+        return blp.versioned(service.get_incident(scope.session, scope.tenant_id, incident_id))
+
+    @blp.operation(TAKERS, IncidentSchema, body=IncidentUpdateSchema, etag=True, refusals={
+        403: "Closing or reopening by hand is a supervisor's", 412: "Changed meanwhile"})
+    def patch(self, body, tenant, incident_id):
+        """Change the priority, summary, category or location; a supervisor closes (with a reason) or reopens;
+        needs If-Match; audited"""
+        scope = tenant_scope()
+        incident = blp.check_version(service.get_incident(scope.session, scope.tenant_id, incident_id))
+        return blp.versioned(service.update_incident(scope.session, incident, body, scope.actor))
+
+
+@blp.route("/callbacks")
+class Callbacks(MethodView):
+    @blp.operation(READERS, CallbackSchema(many=True), query=CallbackQuerySchema, page=PAGE)
+    def get(self, query, tenant):
+        """Calls to ring back (dropped before answer, or silent): those to do, the oldest first"""
+        return service.callbacks_query(tenant_scope().tenant_id, query["done"])
+
+
+@blp.route("/callbacks/<uuid:callback_id>")
+class OneCallback(MethodView):
+    @blp.operation(READERS, CallbackSchema, etag=True)
+    def get(self, tenant, callback_id):
+        """One callback"""
+        scope = tenant_scope()
+        return blp.versioned(service.get_callback(scope.session, scope.tenant_id, callback_id))
+
+    @blp.operation(TAKERS, CallbackSchema, body=CallbackUpdateSchema, etag=True, refusals={412: "Changed meanwhile"})
+    def patch(self, body, tenant, callback_id):
+        """Record how the callback went (needs If-Match); audited"""
+        scope = tenant_scope()
+        callback = blp.check_version(service.get_callback(scope.session, scope.tenant_id, callback_id))
+        return blp.versioned(service.record_callback(scope.session, callback, body["outcome"], body["note"],
+                                                     scope.actor))
+
+
+@blp.route("/handovers")
+class Handovers(MethodView):
+    @blp.operation(READERS, HandoverSchema(many=True), page=PAGE)
+    def get(self, tenant):
+        """Shift handover notes, the newest first"""
+        return service.handovers_query(tenant_scope().tenant_id)
+
+    @blp.operation((SUPERVISOR,), HandoverSchema, 201, body=HandoverCreateSchema, etag=True)
+    def post(self, body, tenant):
+        """The outgoing supervisor's note for the next shift; audited"""
+        scope = tenant_scope()
+        return blp.versioned(service.write_handover(scope.session, scope.tenant_id, body["note"], scope.actor))
+
+
+@blp.route("/handovers/<uuid:handover_id>/acknowledgement")
+class HandoverAcknowledgement(MethodView):
+    @blp.operation((SUPERVISOR,), HandoverSchema, etag=True, refusals={
+        409: "Acknowledged already", 422: "The writer cannot acknowledge their own note"})
+    def post(self, tenant, handover_id):
+        """The incoming supervisor acknowledges the note; audited"""
+        scope = tenant_scope()
+        handover = service.get_handover(scope.session, scope.tenant_id, handover_id)
+        return blp.versioned(service.acknowledge_handover(scope.session, handover, scope.actor))
+
+
+@blp.route("/extensions")
+class Extensions(MethodView):
+    @blp.operation(FLOOR_KEEPERS, ExtensionSchema(many=True), page=PAGE)
+    def get(self, tenant):
+        """Who answers on which PBX extension (the intake names the operator of an `answered` event by it)"""
+        return service.extensions_query(tenant_scope().tenant_id)
+
+
+@blp.route("/extensions/<extension>")
+class OneExtension(MethodView):
+    @blp.operation(FLOOR_KEEPERS, ExtensionSchema, body=ExtensionSetSchema,
+                   refusals={422: "Not an extension, or not an operator or supervisor of the region"})
+    def put(self, body, tenant, extension):
+        """Set who answers on the extension; audited"""
+        scope = tenant_scope()
+        return service.set_extension(scope.session, scope.tenant_id, extension, body["user_id"], scope.actor)
+
+    @blp.operation(FLOOR_KEEPERS, status=204)
+    def delete(self, tenant, extension):
+        """No one answers on the extension any more; audited"""
+        scope = tenant_scope()
+        service.remove_extension(scope.session, scope.tenant_id, extension, scope.actor)
 
 
 @blp.route("/blocks")

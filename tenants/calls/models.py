@@ -12,26 +12,65 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import (Boolean, CheckConstraint, DateTime, ForeignKey, ForeignKeyConstraint, Index, Integer, String,
-                        UniqueConstraint, func, text)
+from sqlalchemy import (Boolean, CheckConstraint, DateTime, Float, ForeignKey, ForeignKeyConstraint, Index, Integer,
+                        PrimaryKeyConstraint, String, UniqueConstraint, func, text)
 from sqlalchemy.dialects.postgresql import UUID
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from siaga112.platform.db import Base
 from siaga112.platform.tenancy.models import TenantOwned, tenant_table_args
+from siaga112.tenants.categories.models import IncidentCategory
 
 EVENTS = ("offered", "answered", "ended")
 STATES = ("ringing", "in_progress", "ended", "abandoned")
 SOURCES = ("telephony", "manual")
 # How an operator classifies a call (Cilegon's SOP: within 30 s to 1 min of answering).
 CLASSIFICATIONS = ("emergency", "non_emergency", "information", "prank", "ghost", "wrong_number", "test")
+# How a position was found, as Advanced Mobile Location reports it (plus what an operator types in).
+LOCATION_METHODS = ("gnss", "wifi", "cell", "hybrid", "manual")
+PRIORITIES = ("urgent", "high", "normal", "low")
+INCIDENT_STATUSES = ("open", "closed")
+CALLBACK_REASONS = ("abandoned", "ghost")
+CALLBACK_OUTCOMES = ("reached_emergency", "reached_no_emergency", "no_answer", "unreachable")
 
 
-class Call(TenantOwned, Base):
+def _location_constraints() -> tuple:
+    """A position has both coordinates or neither, on the globe, with a radius that is not negative."""
+    return (CheckConstraint("(latitude IS NULL) = (longitude IS NULL)", name="coordinates_pair"),
+            CheckConstraint("latitude IS NULL OR latitude BETWEEN -90 AND 90", name="latitude"),
+            CheckConstraint("longitude IS NULL OR longitude BETWEEN -180 AND 180", name="longitude"),
+            CheckConstraint("location_radius_m IS NULL OR location_radius_m >= 0", name="location_radius"),
+            CheckConstraint(f"location_method IS NULL OR location_method IN {LOCATION_METHODS!r}",
+                            name="location_method"))
+
+
+class Located:
+    """Where it happened: what the caller said, and a position with its radius, method and time (AML)."""
+
+    location_text: Mapped[str | None] = mapped_column(String(500))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    location_radius_m: Mapped[int | None] = mapped_column(Integer)
+    location_method: Mapped[str | None] = mapped_column(String(20))
+    location_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @property
+    def location(self):
+        """Itself when anything of the place is known (the API's `location` object), else None."""
+        return self if self.location_text or self.latitude is not None else None
+
+
+class Call(Located, TenantOwned, Base):
     __tablename__ = "calls"
     __table_args__ = tenant_table_args(
         "calls",
         UniqueConstraint("tenant_id", "pbx_call_id", name="uq_calls_tenant_pbx_call_id"),
+        ForeignKeyConstraint(["tenant_id", "category_id"], ["incident_categories.tenant_id", "incident_categories.id"],
+                             name="fk_calls_tenant_category", ondelete="SET NULL (category_id)"),
+        ForeignKeyConstraint(["tenant_id", "incident_id"], ["incidents.tenant_id", "incidents.id"],
+                             name="fk_calls_tenant_incident"),
+        Index("ix_calls_tenant_incident", "tenant_id", "incident_id"),
+        *_location_constraints(),
         CheckConstraint(f"state IN {STATES!r}", name="state"),
         CheckConstraint(f"source IN {SOURCES!r}", name="source"),
         CheckConstraint(f"classification IN {CLASSIFICATIONS!r}", name="classification"),
@@ -53,6 +92,11 @@ class Call(TenantOwned, Base):
     classification: Mapped[str | None] = mapped_column(String(20))
     is_test: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     source: Mapped[str] = mapped_column(String(20), server_default=text("'telephony'"))
+    category_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    notes: Mapped[str | None] = mapped_column(String(4000))
+    incident_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    category: Mapped[IncidentCategory | None] = relationship(viewonly=True, lazy="selectin", primaryjoin=(
+        "and_(Call.tenant_id == foreign(IncidentCategory.tenant_id), Call.category_id == foreign(IncidentCategory.id))"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
@@ -119,3 +163,115 @@ class CallBlock(TenantOwned, Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     lifted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     lifted_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class Incident(Located, TenantOwned, Base):
+    """What happened, apart from the calls about it: the same fire reported by five people is one incident.
+
+    Its number is the region's own, per year (`PKL-2026-000123`), handed out by `IncidentNumber`.
+    """
+
+    __tablename__ = "incidents"
+    __table_args__ = tenant_table_args(
+        "incidents",
+        UniqueConstraint("tenant_id", "number", name="uq_incidents_tenant_number"),
+        CheckConstraint(f"priority IN {PRIORITIES!r}", name="priority"),
+        CheckConstraint(f"status IN {INCIDENT_STATUSES!r}", name="status"),
+        CheckConstraint("(status = 'closed') = (closed_at IS NOT NULL)", name="closed_at"),
+        ForeignKeyConstraint(["tenant_id", "category_id"], ["incident_categories.tenant_id", "incident_categories.id"],
+                             name="fk_incidents_tenant_category", ondelete="SET NULL (category_id)"),
+        Index("ix_incidents_tenant_status_created", "tenant_id", "status", "created_at"),
+        *_location_constraints(),
+    )
+
+    number: Mapped[str] = mapped_column(String(30))
+    priority: Mapped[str] = mapped_column(String(20), server_default=text("'normal'"))
+    status: Mapped[str] = mapped_column(String(20), server_default=text("'open'"))
+    summary: Mapped[str] = mapped_column(String(1000))
+    category_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    closed_reason: Mapped[str | None] = mapped_column(String(500))
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+
+    category: Mapped[IncidentCategory | None] = relationship(viewonly=True, lazy="selectin", primaryjoin=(
+        "and_(Incident.tenant_id == foreign(IncidentCategory.tenant_id), "
+        "Incident.category_id == foreign(IncidentCategory.id))"))
+    calls: Mapped[list[Call]] = relationship(
+        viewonly=True, lazy="selectin", order_by="Call.offered_at",
+        primaryjoin="and_(Incident.tenant_id == foreign(Call.tenant_id), Incident.id == foreign(Call.incident_id))")
+
+
+class IncidentNumber(Base):
+    """The last incident number a region gave out in a year: one row per (region, year), taken with an
+    atomic upsert, so two operators creating incidents at the same moment never get the same number."""
+
+    __tablename__ = "incident_numbers"
+    __table_args__ = (PrimaryKeyConstraint("tenant_id", "year", name="pk_incident_numbers"),)
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("tenants.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    last: Mapped[int] = mapped_column(Integer)
+
+
+class Callback(TenantOwned, Base):
+    """A call to ring back: it dropped before it was answered, or the line was silent (a ghost call may be a
+    person who cannot speak). One per call; it is done when someone records the outcome."""
+
+    __tablename__ = "callbacks"
+    __table_args__ = tenant_table_args(
+        "callbacks",
+        UniqueConstraint("tenant_id", "call_id", name="uq_callbacks_tenant_call"),
+        CheckConstraint(f"reason IN {CALLBACK_REASONS!r}", name="reason"),
+        CheckConstraint(f"outcome IS NULL OR outcome IN {CALLBACK_OUTCOMES!r}", name="outcome"),
+        CheckConstraint("(outcome IS NULL) = (done_at IS NULL)", name="done_with_outcome"),
+        ForeignKeyConstraint(["tenant_id", "call_id"], ["calls.tenant_id", "calls.id"],
+                             name="fk_callbacks_tenant_call", ondelete="CASCADE"),
+        Index("ix_callbacks_tenant_open", "tenant_id", "created_at", postgresql_where=text("done_at IS NULL")),
+    )
+
+    call_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    reason: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[str | None] = mapped_column(String(30))
+    note: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    done_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+
+
+class Handover(TenantOwned, Base):
+    """A shift handover note: the outgoing supervisor writes it, an incoming one (another person) acknowledges."""
+
+    __tablename__ = "handovers"
+    __table_args__ = tenant_table_args(
+        "handovers",
+        CheckConstraint("length(btrim(note)) > 0", name="note"),
+        CheckConstraint("(acknowledged_by IS NULL) = (acknowledged_at IS NULL)", name="acknowledged_pair"),
+        Index("ix_handovers_tenant_written", "tenant_id", "written_at"),
+    )
+
+    note: Mapped[str] = mapped_column(String(4000))
+    written_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    written_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    acknowledged_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+
+
+class AgentExtension(TenantOwned, Base):
+    """The PBX extension a person answers on, so that an `answered` event naming "201" names its operator."""
+
+    __tablename__ = "agent_extensions"
+    __table_args__ = tenant_table_args(
+        "agent_extensions",
+        UniqueConstraint("tenant_id", "extension", name="uq_agent_extensions_tenant_extension"),
+        CheckConstraint(r"extension ~ '^[0-9A-Za-z*#._-]{1,20}$'", name="extension"),
+    )
+
+    extension: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -1,6 +1,32 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from .models import CLASSIFICATIONS, EVENTS, STATES
+from .models import (CALLBACK_OUTCOMES, CALLBACK_REASONS, CLASSIFICATIONS, EVENTS, INCIDENT_STATUSES, LOCATION_METHODS,
+                     PRIORITIES, STATES)
+
+
+class LocationSchema(Schema):
+    """A position as Advanced Mobile Location (AML) delivers it, with what the caller said."""
+
+    text = fields.String(attribute="location_text", allow_none=True, metadata={"description": "What the caller said"})
+    latitude = fields.Float(allow_none=True)
+    longitude = fields.Float(allow_none=True)
+    radius_m = fields.Integer(attribute="location_radius_m", allow_none=True)
+    method = fields.String(attribute="location_method", allow_none=True, metadata={"enum": list(LOCATION_METHODS)})
+    at = fields.DateTime(attribute="location_at", allow_none=True)
+
+
+class AmlSchema(Schema):
+    """The position the PBX or gateway received with the call (AML SMS or HTTPS)."""
+
+    latitude = fields.Float(required=True, validate=validate.Range(-90, 90))
+    longitude = fields.Float(required=True, validate=validate.Range(-180, 180))
+    radius_m = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0, max=100_000))
+    method = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(LOCATION_METHODS[:-1]))
+    at = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+class CategoryRefSchema(Schema):
+    code = fields.String()
 
 
 class TelephonyEventSchema(Schema):
@@ -19,6 +45,8 @@ class TelephonyEventSchema(Schema):
     sequence = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0, max=2**31 - 1))
     agent = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=120),
                           metadata={"description": "The operator's extension or e-mail", "example": "201"})
+    location = fields.Nested(AmlSchema, load_default=None, allow_none=True,
+                             metadata={"description": "Optional position of the caller (AML)"})
 
     @validates("call_id")
     def _printable(self, value, **_kwargs):
@@ -46,6 +74,10 @@ class CallSchema(Schema):
     is_test = fields.Boolean(dump_only=True, metadata={"description": "Made before the region went live: counts "
                                                                       "for onboarding, never for national figures"})
     source = fields.String(dump_only=True)
+    category = fields.Pluck(CategoryRefSchema, "code", dump_only=True, allow_none=True)
+    location = fields.Nested(LocationSchema, dump_only=True, allow_none=True)
+    notes = fields.String(dump_only=True, allow_none=True)
+    incident_id = fields.UUID(dump_only=True, allow_none=True)
 
 
 class CallerSchema(Schema):
@@ -67,11 +99,6 @@ class IntakeSchema(Schema):
 
 class CallQuerySchema(Schema):
     state = fields.String(load_default=None, validate=validate.OneOf(STATES))
-
-
-class CallClassifySchema(Schema):
-    classification = fields.String(required=True, allow_none=True, validate=validate.OneOf(CLASSIFICATIONS),
-                                   metadata={"description": "null clears it"})
 
 
 class CallLogSchema(Schema):
@@ -104,3 +131,107 @@ class BlockCreateSchema(Schema):
     call_id = fields.UUID(required=True, metadata={"description": "A call of the caller to block"})
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
     hours = fields.Integer(load_default=None, allow_none=True, metadata={"description": "24 by default, at most 168"})
+
+
+# --- what is recorded of a call, and its incident --------------------------------------------------------
+
+def _located_fields() -> dict:
+    """The location fields a person types in (a change: absent keys are left as they are)."""
+    return {
+        "location_text": fields.String(allow_none=True, validate=validate.Length(max=500)),
+        "latitude": fields.Float(allow_none=True, validate=validate.Range(-90, 90)),
+        "longitude": fields.Float(allow_none=True, validate=validate.Range(-180, 180)),
+        "location_radius_m": fields.Integer(allow_none=True, validate=validate.Range(min=0, max=100_000)),
+    }
+
+
+CallUpdateSchema = Schema.from_dict({
+    "classification": fields.String(allow_none=True, validate=validate.OneOf(CLASSIFICATIONS),
+                                    metadata={"description": "null clears it"}),
+    "category": fields.String(allow_none=True, validate=validate.Length(max=40),
+                              metadata={"description": "The code of one of the region's active categories"}),
+    "notes": fields.String(allow_none=True, validate=validate.Length(max=4000)),
+    "incident_id": fields.UUID(allow_none=True, metadata={"description": "Attach to an open incident; null detaches"}),
+    **_located_fields()}, name="CallUpdateSchema")
+
+
+class IncidentSchema(Schema):
+    id = fields.UUID(dump_only=True)
+    number = fields.String(dump_only=True, metadata={"example": "PKL-2026-000123"})
+    priority = fields.String(dump_only=True, metadata={"enum": list(PRIORITIES)})
+    status = fields.String(dump_only=True, metadata={"enum": list(INCIDENT_STATUSES)})
+    summary = fields.String(dump_only=True)
+    category = fields.Pluck(CategoryRefSchema, "code", dump_only=True, allow_none=True)
+    location = fields.Nested(LocationSchema, dump_only=True, allow_none=True)
+    call_ids = fields.Function(lambda incident: [str(call.id) for call in incident.calls], dump_only=True,
+                               metadata={"type": "array", "items": {"type": "string", "format": "uuid"}})
+    created_at = fields.DateTime(dump_only=True)
+    updated_at = fields.DateTime(dump_only=True)
+    closed_at = fields.DateTime(dump_only=True, allow_none=True)
+    closed_reason = fields.String(dump_only=True, allow_none=True)
+
+
+class IncidentQuerySchema(Schema):
+    status = fields.String(load_default=None, validate=validate.OneOf(INCIDENT_STATUSES))
+
+
+IncidentCreateSchema = Schema.from_dict({
+    "call_id": fields.UUID(required=True, metadata={"description": "The call the incident is opened from"}),
+    "summary": fields.String(required=True, validate=validate.Length(min=1, max=1000)),
+    "priority": fields.String(load_default="normal", validate=validate.OneOf(PRIORITIES)),
+    "category": fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40),
+                              metadata={"description": "The call's category unless given"}),
+    **_located_fields()}, name="IncidentCreateSchema")
+
+IncidentUpdateSchema = Schema.from_dict({
+    "summary": fields.String(validate=validate.Length(min=1, max=1000)),
+    "priority": fields.String(validate=validate.OneOf(PRIORITIES)),
+    "category": fields.String(allow_none=True, validate=validate.Length(max=40)),
+    "status": fields.String(validate=validate.OneOf(INCIDENT_STATUSES),
+                            metadata={"description": "A supervisor closes (with closed_reason) or reopens"}),
+    "closed_reason": fields.String(allow_none=True, validate=validate.Length(max=500)),
+    **_located_fields()}, name="IncidentUpdateSchema")
+
+
+# --- the floor: callbacks, handovers, extensions ------------------------------------------------------------
+
+class CallbackSchema(Schema):
+    id = fields.UUID(dump_only=True)
+    call_id = fields.UUID(dump_only=True)
+    reason = fields.String(dump_only=True, metadata={"enum": list(CALLBACK_REASONS)})
+    outcome = fields.String(dump_only=True, allow_none=True, metadata={"enum": list(CALLBACK_OUTCOMES)})
+    note = fields.String(dump_only=True, allow_none=True)
+    created_at = fields.DateTime(dump_only=True)
+    done_at = fields.DateTime(dump_only=True, allow_none=True)
+    done_by = fields.UUID(dump_only=True, allow_none=True)
+
+
+class CallbackQuerySchema(Schema):
+    done = fields.Boolean(load_default=False, metadata={"description": "true: the ones done, newest first"})
+
+
+class CallbackUpdateSchema(Schema):
+    outcome = fields.String(required=True, validate=validate.OneOf(CALLBACK_OUTCOMES))
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+
+
+class HandoverSchema(Schema):
+    id = fields.UUID(dump_only=True)
+    note = fields.String(dump_only=True)
+    written_by = fields.UUID(dump_only=True, allow_none=True)
+    written_at = fields.DateTime(dump_only=True)
+    acknowledged_by = fields.UUID(dump_only=True, allow_none=True)
+    acknowledged_at = fields.DateTime(dump_only=True, allow_none=True)
+
+
+class HandoverCreateSchema(Schema):
+    note = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+
+
+class ExtensionSchema(Schema):
+    extension = fields.String(dump_only=True, metadata={"example": "201"})
+    user_id = fields.UUID(dump_only=True)
+
+
+class ExtensionSetSchema(Schema):
+    user_id = fields.UUID(required=True, metadata={"description": "An operator or supervisor of the region"})

@@ -28,7 +28,22 @@ from siaga112.platform.tenancy.models import Tenant
 from siaga112.tenants.directory import service as directory
 from siaga112.tenants.directory.phone import InvalidNumber, parse_number
 
-from .models import Call, CallBlock, CallEvent
+from .blocks import DEFAULT_BLOCK_HOURS, MAX_BLOCK_HOURS, active_block, block_caller, blocks_query, get_block, lift_block
+from .floor import (Board, acknowledge_handover, board, callbacks_query, extensions_query, get_callback, get_handover,
+                    handovers_query, record_callback, remove_extension, set_extension, waiting_calls, write_handover)
+from .incidents import apply_changes, get_incident, incidents_query, number_prefix, open_from_call, update_incident
+from .models import AgentExtension, Call, CallBlock, CallEvent, Callback
+
+# The context's one service: the subjects' modules stand behind it (docs/architecture.md).
+__all__ = [
+    "DEFAULT_BLOCK_HOURS", "MAX_BLOCK_HOURS", "active_block", "block_caller", "blocks_query", "get_block", "lift_block",
+    "Board", "acknowledge_handover", "board", "callbacks_query", "extensions_query", "get_callback", "get_handover",
+    "handovers_query", "record_callback", "remove_extension", "set_extension", "waiting_calls", "write_handover",
+    "get_incident", "incidents_query", "number_prefix", "open_from_call", "update_incident",
+    "Intake", "caller_key", "route", "intake", "derive", "add_callback", "repeat_false_calls", "calls_query",
+    "get_call", "snapshot", "category_id", "located", "update_call", "classify", "log_by_hand", "read_caller",
+    "erase_old_callers", "RETENTION",
+]
 
 CALL_ENDED = "call.ended"
 FALSE_CALLS = ("prank", "ghost")
@@ -117,6 +132,7 @@ def intake(session: Session, client_tenant_id: uuid.UUID, body: dict, secret: st
         agent=body.get("agent"), idempotency_key=idempotency_key).on_conflict_do_nothing()
         .returning(CallEvent.id)) is not None
     if stored:
+        _take_location(call, body.get("location"))
         _recompute(session, call)
     return _answer(session, tenant, call, stored)
 
@@ -163,6 +179,17 @@ def derive(events: list[tuple[str, datetime, str | None]]) -> dict:
             "agent": agents[0] if agents else None}
 
 
+def _take_location(call: Call, location: dict | None) -> None:
+    """The newest position the PBX sent (Advanced Mobile Location may send several as the fix improves)."""
+    if not location:
+        return
+    if call.location_at is not None and location.get("at") is not None and location["at"] < call.location_at:
+        return
+    call.latitude, call.longitude = location["latitude"], location["longitude"]
+    call.location_radius_m, call.location_method = location.get("radius_m"), location.get("method")
+    call.location_at = location.get("at")
+
+
 def _recompute(session: Session, call: Call) -> None:
     events = session.execute(select(CallEvent.event, CallEvent.at, CallEvent.agent).where(
         CallEvent.tenant_id == call.tenant_id, CallEvent.call_id == call.id)).all()
@@ -173,17 +200,36 @@ def _recompute(session: Session, call: Call) -> None:
     call.updated_at, call.version = func.now(), Call.version + 1
     session.flush()
     if call.state in TERMINAL and not was_terminal:
-        # No personal data in the event: the monitoring rollups need the region, the times and the outcome.
-        emit(session, CALL_ENDED, {"tenant_id": str(call.tenant_id), "call_id": str(call.id), "state": call.state,
-                                   "is_test": call.is_test})
+        _call_reached_its_end(session, call)
+
+
+def _call_reached_its_end(session: Session, call: Call) -> None:
+    """Once per call: `call.ended` for the monitoring, and a call that dropped before anyone answered goes on the
+    callback list (Kota Batu: most of its calls dropped before answer — some of them were emergencies)."""
+    # No personal data in the event: the monitoring rollups need the region, the times and the outcome.
+    emit(session, CALL_ENDED, {"tenant_id": str(call.tenant_id), "call_id": str(call.id), "state": call.state,
+                               "is_test": call.is_test})
+    if call.state == "abandoned":
+        add_callback(session, call, "abandoned")
+
+
+def add_callback(session: Session, call: Call, reason: str) -> None:
+    """Put the call on the callback list, once; a withheld number cannot be called back."""
+    if call.caller_key is None:
+        return
+    session.execute(insert(Callback).values(tenant_id=call.tenant_id, call_id=call.id, reason=reason)
+                    .on_conflict_do_nothing(constraint="uq_callbacks_tenant_call"))
 
 
 def _operator(session: Session, tenant_id: uuid.UUID, agent: str | None) -> uuid.UUID | None:
-    """The region's operator whose e-mail the PBX sent as the agent (extensions are mapped in a later step)."""
+    """The region's operator the PBX names as the agent: by the extension they answer on, or by e-mail."""
     from siaga112.platform.identity.models import Membership, User
 
-    if not agent or "@" not in agent:
+    if not agent:
         return None
+    if "@" not in agent:
+        return session.scalar(select(AgentExtension.user_id).where(
+            AgentExtension.tenant_id == tenant_id, AgentExtension.extension == agent.strip()))
     return session.scalar(select(User.id).join(Membership, Membership.user_id == User.id).where(
         Membership.tenant_id == tenant_id, Membership.role.in_(("operator", "supervisor")),
         func.lower(User.email) == agent.strip().lower()).limit(1))
@@ -212,9 +258,12 @@ def calls_query(tenant_id: uuid.UUID, state: str | None = None):
     return query.order_by(Call.offered_at.desc().nulls_last(), Call.id)
 
 
-def get_call(session: Session, tenant_id: uuid.UUID, call_id: uuid.UUID) -> Call:
+def get_call(session: Session, tenant_id: uuid.UUID, call_id: uuid.UUID, field: str | None = None) -> Call:
+    """The region's call; named in a body (`field`), an unknown one is a 422 on that field, in the path a 404."""
     call = session.scalar(select(Call).where(Call.tenant_id == tenant_id, Call.id == call_id))
     if call is None:
+        if field:
+            raise Invalid(N_("This region has no such call."), field, code="unknown_call")
         raise NotFound(N_("This region has no such call."))
     return call
 
@@ -222,24 +271,80 @@ def get_call(session: Session, tenant_id: uuid.UUID, call_id: uuid.UUID) -> Call
 # --- what the region's people do to a call -----------------------------------------------------------
 
 def snapshot(call: Call) -> dict:
-    """What the audit log keeps of a call: never the caller's number."""
+    """What the audit log keeps of a call: never the caller's number, nor the text an operator typed."""
     return {"pbx_call_id": call.pbx_call_id, "state": call.state, "classification": call.classification,
+            "category_id": str(call.category_id) if call.category_id else None,
+            "incident_id": str(call.incident_id) if call.incident_id else None,
+            "located": call.latitude is not None or bool(call.location_text), "notes": bool(call.notes),
             "source": call.source, "is_test": call.is_test}
+
+
+def category_id(session: Session, tenant_id: uuid.UUID, code: str | None) -> uuid.UUID | None:
+    """The id of one of the region's active categories, by its code; a 422 naming `category` otherwise."""
+    from siaga112.tenants.categories.models import IncidentCategory
+
+    if code is None:
+        return None
+    found = session.scalar(select(IncidentCategory.id).where(
+        IncidentCategory.tenant_id == tenant_id, IncidentCategory.code == code, IncidentCategory.active.is_(True)))
+    if found is None:
+        raise Invalid(N_("This region has no active category %(category)s."), "category", code="unknown_category",
+                      category=code[:40])
+    return found
+
+
+def located(fields: dict, now: datetime | None = None) -> dict:
+    """The location columns from what a person typed: coordinates come in pairs, and a position typed in by hand
+    is `manual`, of now."""
+    values = {name: fields[name] for name in ("location_text", "latitude", "longitude", "location_radius_m")
+              if name in fields}
+    if ("latitude" in values) != ("longitude" in values) or (
+            "latitude" in values and (values["latitude"] is None) != (values["longitude"] is None)):
+        missing = "longitude" if values.get("latitude") is not None else "latitude"
+        raise Invalid(N_("Give the latitude and the longitude together (or clear both)."), missing,
+                      code="coordinates_pair")
+    if "latitude" in values:
+        has_position = values["latitude"] is not None
+        values["location_method"] = "manual" if has_position else None
+        values["location_at"] = (now or datetime.now(timezone.utc)) if has_position else None
+        if not has_position:
+            values["location_radius_m"] = None
+    if "location_text" in values:
+        values["location_text"] = (values["location_text"] or "").strip() or None
+    return values
+
+
+def update_call(session: Session, call: Call, changes: dict, actor) -> Call:
+    """What the operator records of a call: its classification, category, location, notes and incident; audited
+    (without the number and the typed text). A ghost call goes on the callback list: a silent caller may be a
+    person who cannot speak."""
+    from siaga112.platform.audit.service import record
+
+    from .incidents import open_incident_id
+
+    before = snapshot(call)
+    values = located(changes)
+    if "classification" in changes:
+        values["classification"] = changes["classification"]
+    if "category" in changes:
+        values["category_id"] = category_id(session, call.tenant_id, changes["category"])
+    if "notes" in changes:
+        values["notes"] = (changes["notes"] or "").strip() or None
+    if "incident_id" in changes:
+        values["incident_id"] = open_incident_id(session, call.tenant_id, changes["incident_id"])
+    values = apply_changes(session, call, values)
+    if not values:
+        return call
+    if values.get("classification") == "ghost":
+        add_callback(session, call, "ghost")
+    record(session, actor, "call.update", "call", call.id, tenant_id=call.tenant_id, before=before,
+           after=snapshot(call))
+    return call
 
 
 def classify(session: Session, call: Call, classification: str | None, actor) -> Call:
     """Set (or clear) how the call is classified; audited."""
-    from siaga112.platform.audit.service import record
-
-    before = snapshot(call)
-    if call.classification == classification:
-        return call
-    call.classification = classification
-    call.updated_at, call.version = func.now(), call.version + 1
-    session.flush()
-    record(session, actor, "call.classify", "call", call.id, tenant_id=call.tenant_id, before=before,
-           after=snapshot(call))
-    return call
+    return update_call(session, call, {"classification": classification}, actor)
 
 
 def log_by_hand(session: Session, tenant: Tenant, fields: dict, actor, secret: str | bytes) -> Call:
@@ -262,7 +367,7 @@ def log_by_hand(session: Session, tenant: Tenant, fields: dict, actor, secret: s
     call = Call(tenant_id=tenant.id, pbx_call_id=f"manual-{uuid.uuid4()}", dialed_e164=lines[0].e164,
                 caller_e164=caller, caller_key=caller_key(secret, caller) if caller else None,
                 is_test=tenant.status != "live", source="manual", classification=fields.get("classification"),
-                operator_id=uuid.UUID(actor.id) if actor.kind == "user" else None,
+                operator_id=actor.user_id,
                 **{name: derived[name] for name in ("offered_at", "answered_at", "ended_at", "state")})
     session.add(call)
     session.flush()
@@ -296,76 +401,3 @@ def erase_old_callers(session: Session, now: datetime | None = None, retention: 
     cutoff = (now or datetime.now(timezone.utc)) - retention
     return session.execute(update(Call).where(Call.caller_e164.is_not(None), Call.offered_at < cutoff)
                            .values(caller_e164=None)).rowcount
-
-
-# --- temporary blocks of a caller -------------------------------------------------------------------------
-
-DEFAULT_BLOCK_HOURS = 24
-MAX_BLOCK_HOURS = 7 * 24
-
-
-def active_block(session: Session, tenant_id: uuid.UUID, key: str | None) -> CallBlock | None:
-    if key is None:
-        return None
-    return session.scalar(select(CallBlock).where(
-        CallBlock.tenant_id == tenant_id, CallBlock.caller_key == key, CallBlock.lifted_at.is_(None),
-        CallBlock.expires_at > func.now()).order_by(CallBlock.expires_at.desc()).limit(1))
-
-
-def block_snapshot(block: CallBlock) -> dict:
-    return {"from_call_id": str(block.from_call_id), "reason": block.reason,
-            "expires_at": block.expires_at.isoformat() if isinstance(block.expires_at, datetime) else None}
-
-
-def block_caller(session: Session, call: Call, reason: str, hours: int | None, actor) -> CallBlock:
-    """Block the caller of `call` for `hours` (24 by default, at most 7 days), with a reason; audited."""
-    from siaga112.platform.audit.service import record
-
-    hours = DEFAULT_BLOCK_HOURS if hours is None else hours
-    if not 1 <= hours <= MAX_BLOCK_HOURS:
-        raise Invalid(N_("Block for 1 to %(max)s hours (7 days at most)."), "hours", code="block_too_long",
-                      max=MAX_BLOCK_HOURS)
-    reason = (reason or "").strip()
-    if not reason:
-        raise Invalid(N_("Say why the caller is blocked."), "reason", code="reason_required")
-    if call.caller_key is None:
-        raise Invalid(N_("This call's number was withheld or has been erased: there is no caller to block."),
-                      "call_id", code="no_caller")
-    if active_block(session, call.tenant_id, call.caller_key) is not None:
-        raise Conflict(N_("This caller is blocked already; lift that block to set another."), "call_id",
-                       code="already_blocked")
-    block = CallBlock(tenant_id=call.tenant_id, caller_key=call.caller_key, from_call_id=call.id, reason=reason,
-                      created_by=uuid.UUID(actor.id) if actor.kind == "user" else None,
-                      expires_at=datetime.now(timezone.utc) + timedelta(hours=hours))
-    session.add(block)
-    session.flush()
-    record(session, actor, "call_block.create", "call_block", block.id, tenant_id=call.tenant_id,
-           after=block_snapshot(block))
-    return block
-
-
-def blocks_query(tenant_id: uuid.UUID):
-    """The blocks in force, the one ending soonest first."""
-    return (select(CallBlock).where(CallBlock.tenant_id == tenant_id, CallBlock.lifted_at.is_(None),
-                                    CallBlock.expires_at > func.now())
-            .order_by(CallBlock.expires_at, CallBlock.id))
-
-
-def get_block(session: Session, tenant_id: uuid.UUID, block_id: uuid.UUID) -> CallBlock:
-    block = session.scalar(select(CallBlock).where(CallBlock.tenant_id == tenant_id, CallBlock.id == block_id))
-    if block is None:
-        raise NotFound(N_("This region has no such block."))
-    return block
-
-
-def lift_block(session: Session, block: CallBlock, actor) -> None:
-    """End a block before its time (idempotent); audited."""
-    from siaga112.platform.audit.service import record
-
-    if block.lifted_at is not None:
-        return
-    block.lifted_at = func.now()
-    block.lifted_by = uuid.UUID(actor.id) if actor.kind == "user" else None
-    session.flush()
-    record(session, actor, "call_block.lift", "call_block", block.id, tenant_id=block.tenant_id,
-           before=block_snapshot(block))
