@@ -28,6 +28,7 @@ from .identity.oauth import init_oauth
 from .jobs.outbox import relay_after_commit
 from .jobs.queues import redis_connection
 from .logs import configure_logging, init_request_ids
+from .push import init_push
 from .refusals import init_refusals
 from .regions import api as regions_api
 from .regions import views as regions_views
@@ -119,6 +120,7 @@ def create_app(env: Mapping[str, str] | None = None) -> UnitOfWorkFlask:
     init_errors(app)
     init_refusals(app)
     init_web(app, context_translation_folders())
+    init_push(app)
     init_charts(app)
     init_navigation(app)
     init_security(app)

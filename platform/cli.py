@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from .config import ConfigError, Settings, record_public_url
+from .config import ConfigError, Settings, push_address, record_public_url
 from .logs import configure_logging
 
 
@@ -180,6 +180,17 @@ def cron() -> None:
     finally:
         if embedded:
             embedded.stop()
+
+
+@main.command(help="Run the push server that tells open pages something changed; it waits through Redis outages.")
+@click.option("--host", help="Address to bind (default SIAGA_HOST or 127.0.0.1).")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port (default SIAGA_PUSH_PORT, or SIAGA_PORT + 1).")
+def push(host: str | None, port: int | None) -> None:
+    from .push import serve
+
+    settings = _settings()
+    configure_logging(settings.log_level)
+    serve(host or settings.host, port or settings.push_port, settings)
 
 
 # --- identity: people, OAuth clients and access tokens (bootstrapping and ops) ---
@@ -487,6 +498,7 @@ def up(host: str | None, port: int | None) -> None:
     settings = replace(settings, host=host or settings.host, port=port or settings.port)
     if not os.environ.get("SIAGA_PUBLIC_URL"):
         settings = replace(settings, public_url=f"http://{settings.host}:{settings.port}")
+    settings = replace(settings, **push_address(os.environ, settings.host, settings.port))
     record_public_url(settings.data_dir, settings.public_url)  # the issuer other commands must name too
     configure_logging(settings.log_level)
     raise_stop_on_signals()
@@ -501,7 +513,7 @@ def up(host: str | None, port: int | None) -> None:
         # Children get resolved URLs, so they attach to these servers and never start their own.
         resolved = replace(settings, database_url=database_urls(settings).admin, redis_url=redis_url)
         supervisor = Supervisor(child_env(resolved.env()))
-        for name, argv in service_argv(settings.host, settings.port, settings.web_workers).items():
+        for name, argv in service_argv(settings.host, settings.port, settings.web_workers, settings.push_port).items():
             supervisor.start(name, argv)
         base = f"http://{settings.host}:{settings.port}"
         if not wait_until_ready(f"{base}/readyz", supervisor):

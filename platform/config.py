@@ -40,6 +40,11 @@ VARIABLES = {
                        "written as an .eml file into SIAGA_DATA_DIR/mail."),
     "SIAGA_MAIL_FROM": ("Siaga112 <noreply@localhost>", "Sender of the platform's e-mail, e.g. "
                         "`Siaga112 <noreply@siaga112.go.id>`."),
+    "SIAGA_PUSH_PORT": ("", "Port of the push server (`siaga112 push`, started by `siaga112 up`) that tells open pages "
+                        "something changed. Empty: SIAGA_PORT + 1."),
+    "SIAGA_PUSH_URL": ("", "Base address pages open their push stream at, e.g. `https://siaga112.go.id` where the "
+                       "ingress routes `/push/` to the push server (same origin); `off`: no push, live pages re-read "
+                       "every 15 s. Empty: http://SIAGA_HOST:SIAGA_PUSH_PORT."),
 }
 
 
@@ -66,13 +71,12 @@ class Settings:
     trusted_proxies: int
     smtp_url: str
     mail_from: str
+    push_port: int
+    push_url: str  # "" when push is off
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
-        env = os.environ if env is None else env
-
-        def get(name: str) -> str:
-            return env.get(name, "").strip() or VARIABLES[name][0]
+        get = _reader(os.environ if env is None else env)
 
         data_dir = Path(get("SIAGA_DATA_DIR")).expanduser().resolve()
         return cls(
@@ -94,11 +98,13 @@ class Settings:
             trusted_proxies=_integer(get, "SIAGA_TRUSTED_PROXIES", 0, 5),
             smtp_url=_smtp_url(get),
             mail_from=_mail_from(get),
+            **push_address(env, get("SIAGA_HOST"), _integer(get, "SIAGA_PORT", 1, 65535)),
         )
 
     def env(self) -> dict[str, str]:
         """These settings as SIAGA_* variables, for child processes."""
-        return {name: str(getattr(self, name.removeprefix("SIAGA_").lower())) for name in VARIABLES}
+        values = {name: str(getattr(self, name.removeprefix("SIAGA_").lower())) for name in VARIABLES}
+        return values | {"SIAGA_PUSH_URL": self.push_url or "off"}  # empty would mean "the default" to a child
 
 
 PUBLIC_URL_RECORD = "public-url"
@@ -116,6 +122,26 @@ def recorded_public_url(data_dir: Path) -> str:
 def record_public_url(data_dir: Path, url: str) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     (data_dir / PUBLIC_URL_RECORD).write_text(url + "\n")
+
+
+def _reader(env: Mapping[str, str]):
+    def get(name: str) -> str:
+        return env.get(name, "").strip() or VARIABLES[name][0]
+
+    return get
+
+
+def push_address(env: Mapping[str, str] | None, host: str, port: int) -> dict:
+    """push_port and push_url: as set, or next to the web server at host:port (which `up --port` may choose)."""
+    get = _reader(os.environ if env is None else env)
+    push_port = _integer(get, "SIAGA_PUSH_PORT", 1, 65535) if get("SIAGA_PUSH_PORT") else (port % 65535) + 1
+    push_url = get("SIAGA_PUSH_URL") or f"http://{host}:{push_port}"
+    if push_url.lower() == "off":
+        return {"push_port": push_port, "push_url": ""}
+    if urlsplit(push_url).scheme not in ("http", "https") or not urlsplit(push_url).hostname:
+        raise ConfigError(f"SIAGA_PUSH_URL must be an http(s) address such as https://siaga112.go.id, or off; "
+                          f"got {push_url!r}")
+    return {"push_port": push_port, "push_url": push_url.rstrip("/")}
 
 
 def _integer(get, name: str, low: int, high: int) -> int:

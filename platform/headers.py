@@ -3,7 +3,8 @@
 The Content-Security-Policy allows scripts, styles, fonts and connections from this site only: no
 inline script or style anywhere (HTMX, Swagger UI and the print button are static files; HTMX is
 told not to inject its indicator style), no frames of this site elsewhere (frame-ancestors 'none',
-and X-Frame-Options for old browsers), `data:` images for the favicon and Swagger UI's icons.
+and X-Frame-Options for old browsers), `data:` images for the favicon and Swagger UI's icons;
+connections also to the push server's origin (platform/push.py) when it is not this site's.
 HSTS is sent when the request came over https (through SIAGA_TRUSTED_PROXIES behind a proxy). A
 download (`as_download`) gets a stricter policy still, `default-src 'none'; sandbox`: whatever a file
 turns out to be, the browser runs nothing in it.
@@ -13,6 +14,8 @@ a shared computer's back button or a proxy never shows one person's data to the 
 """
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 from flask import Flask, g, request
 from flask_talisman import Talisman
@@ -64,6 +67,15 @@ def no_store_when_personal(response):
     return response
 
 
+def content_security_policy(push_url: str) -> dict:
+    """The site's policy; pages may also connect to the push server when it has an origin of its own
+    (SIAGA_PUSH_URL: a port of its own on one machine; behind the ingress it is this site)."""
+    if not push_url:
+        return CONTENT_SECURITY_POLICY
+    parts = urlsplit(push_url)
+    return CONTENT_SECURITY_POLICY | {"connect-src": ["'self'", f"{parts.scheme}://{parts.netloc}"]}
+
+
 def init_headers(app: Flask) -> None:
     app.after_request(_keep_download_policy)
     Talisman(
@@ -71,7 +83,7 @@ def init_headers(app: Flask) -> None:
         force_https=False,  # TLS ends at the ingress; plain http is for one machine and tests
         session_cookie_secure=False,  # security.py sets Secure from SIAGA_PUBLIC_URL and the request
         frame_options="DENY",
-        content_security_policy=CONTENT_SECURITY_POLICY,
+        content_security_policy=content_security_policy(app.extensions["siaga112.settings"].push_url),
         permissions_policy=PERMISSIONS_POLICY,
         referrer_policy=REFERRER_POLICY,
         strict_transport_security=True,

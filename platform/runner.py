@@ -1,4 +1,4 @@
-"""`siaga112 up`: run the web server, an rq worker and rq cron as one supervised process group."""
+"""`siaga112 up`: run the web server, an rq worker, rq cron and the push server as one supervised process group."""
 
 from __future__ import annotations
 
@@ -121,13 +121,16 @@ def wait_until_ready(url: str, supervisor: Supervisor, timeout: float = 120.0) -
     return False
 
 
-def service_argv(host: str, port: int, workers: int) -> dict[str, list[str]]:
+def service_argv(host: str, port: int, workers: int, push_port: int | None = None) -> dict[str, list[str]]:
     python = sys.executable
     return {
         "web": [python, "-m", "gunicorn", "--config", "python:siaga112.platform.gunicorn_conf",
                 "--bind", f"{host}:{port}", "--workers", str(workers), "siaga112.platform.app:create_app()"],
         "worker": [python, "-m", "siaga112.platform.cli", "worker"],
         "cron": [python, "-m", "siaga112.platform.cli", "cron"],
+        # Its own process: an open page's stream would hold one of gunicorn's sync workers (docs/push.md).
+        "push": [python, "-m", "siaga112.platform.cli", "push", "--host", host,
+                 "--port", str(push_port or port % 65535 + 1)],
     }
 
 
