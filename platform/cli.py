@@ -469,8 +469,87 @@ def audit_verify() -> None:
         sys.exit(1)
 
 
+# --- simulate ---------------------------------------------------------------
+
+@main.group(help="Simulated traffic, for demos, training and trying a region's set-up.")
+def simulate() -> None:
+    pass
+
+
+@simulate.command("calls", help="Play a region's 112 traffic as its PBX would: pranks, ghost and information "
+                  "calls, emergencies, abandoned calls, repeat callers and bursts, each event POSTed to "
+                  "/api/v1/telephony/events (some twice, some out of order) at its time from now, divided by "
+                  "--speed. The calls are left unclassified: classifying is the operators' work, on the console. "
+                  "Prints what was sent and what the intake made of it.")
+@click.option("--tenant", "tenant_slug", required=True, help="Slug of the region, e.g. kota-pekalongan.")
+@click.option("--profile", type=click.Choice(("small", "city", "metro")), default="city", show_default=True,
+              help="small: a kabupaten's ~50 calls a day, 70 % pranks; city: ~150 a day, many abandoned; "
+                   "metro: Jakarta's ~1,750 a day, 23 % pranks.")
+@click.option("--hours", type=click.FloatRange(0, 24 * 7, min_open=True), default=1.0, show_default=True,
+              help="How much traffic, from now.")
+@click.option("--speed", type=click.FloatRange(0, min_open=True), default=1.0, show_default=True,
+              help="Times real time: 60 plays an hour in a minute.")
+@click.option("--seed", default=None, help="Seed of the traffic (the same seed, the same calls); default: random.")
+@click.option("--url", help="Where Siaga112 answers (default SIAGA_PUBLIC_URL, else the address `up` serves at).")
+@click.option("--client-id", help="A machine client of the region; default: one is created for this run.")
+@click.option("--client-secret", help="Its secret (with --client-id).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+def simulate_calls(tenant_slug: str, profile: str, hours: float, speed: float, seed: str | None, url: str | None,
+                   client_id: str | None, client_secret: str | None, as_json: bool) -> None:
+    import json
+    import secrets
+
+    from siaga112.tenants.calls import simulator
+
+    if bool(client_id) != bool(client_secret):
+        raise click.UsageError("Give --client-id and --client-secret together (or neither: a client is created).")
+    with _platform_transaction() as (settings, session):
+        tenant, line, agents = _simulated_region(session, tenant_slug)
+        if not client_id:
+            from .identity.oauth_service import create_machine_client
+
+            machine, client_secret = create_machine_client(session, tenant, "Traffic simulator", _cli_actor())
+            client_id = machine.client_id
+        zone = tenant.time_zone
+    seed = seed or secrets.token_hex(4)
+    start, end = simulator.hours_span(hours)
+    chosen = simulator.PROFILES[profile]
+    calls = simulator.generate(chosen, start, end, seed, simulator.always(agents), zone)
+    sent = simulator.deliveries(calls, line, chosen, seed)
+    base = url or settings.public_url
+    click.echo(f"{len(calls)} calls ({len(sent)} events) for {tenant_slug} on {line} over {hours:g} h at "
+               f"{speed:g}x, seed {seed}, to {base} as client {client_id}", err=True)
+    summary = simulator.play(sent, simulator.Pbx(base, client_id, client_secret).post, calls, speed,
+                             echo=lambda text: click.echo(text, err=True))
+    click.echo(json.dumps(summary.as_dict()) if as_json else "\n".join(summary.lines()))
+    if summary.failed:
+        sys.exit(1)
+
+
+def _simulated_region(session, slug: str):
+    """(tenant, its 112 inbound line, the e-mails of its operators) for the simulator."""
+    from siaga112.tenants.directory.service import active_lines
+    from siaga112.tenants.roster.service import roster_people
+
+    from sqlalchemy import select
+
+    from .identity.models import User
+    from .identity.roles import OPERATOR
+
+    tenant = _tenant_by_slug(session, slug)
+    lines = active_lines(session, tenant.id)
+    if not lines:
+        raise click.ClickException(f"{slug} has no 112 inbound line yet; register one on its Numbers page first.")
+    operators = [p.user_id for p in roster_people(session, tenant.id, roles=(OPERATOR,))]
+    agents = sorted(session.scalars(select(User.email).where(User.id.in_(operators))))
+    return tenant, lines[0].e164, agents
+
+
 def _seed_demo(settings: Settings) -> list:
-    """Demo tenants and one login per role, on an empty database; returns the demo logins that exist."""
+    """The demo tenants and one login per role, on an empty database; returns the demo logins that exist. The
+    demo region's calls follow in the background, once the web server answers (they take seconds)."""
+    import threading
+
     from siaga112.tenants.demo import demo_logins, seed_demo
 
     from .secrets import stored_secret
@@ -478,7 +557,40 @@ def _seed_demo(settings: Settings) -> list:
     password = stored_secret(settings.data_dir, "demo-password")
     with _platform_transaction() as (_, session):
         seed_demo(session, password)
-        return [(login, password) for login in demo_logins(session)]
+        logins = [(login, password) for login in demo_logins(session)]
+    if logins:
+        threading.Thread(target=_seed_demo_calls, args=(settings,), name="demo-calls", daemon=True).start()
+    return logins
+
+
+def _seed_demo_calls(settings: Settings) -> None:
+    """The demo region's last three days of calls, through the intake, after `up` is ready; `up` goes on if
+    this fails (say, stopped meanwhile): its next start tries again, all or nothing."""
+    import logging
+    import time
+    import urllib.request
+
+    from siaga112.tenants.demo import seed_demo_calls
+
+    from .secrets import stored_secret
+
+    ready, deadline = f"http://{settings.host}:{settings.port}/readyz", time.monotonic() + 120
+    while time.monotonic() < deadline:  # the web server first: the calls would slow its start
+        try:
+            with urllib.request.urlopen(ready, timeout=2):
+                break
+        except OSError:
+            time.sleep(0.5)
+    began = time.monotonic()
+    try:
+        with _platform_transaction() as (_, session):
+            made = seed_demo_calls(session, stored_secret(settings.data_dir, "flask-secret-key", settings.secret_key))
+    except Exception:  # noqa: BLE001 — a demo's extra must never take `up` down
+        logging.getLogger(__name__).exception("demo calls not seeded; the next `siaga112 up` tries again")
+        return
+    if made:
+        click.echo(f"demo: {made} calls of the last 3 days in kota-pekalongan, in {time.monotonic() - began:.1f} s",
+                   err=True)
 
 
 # --- up ---------------------------------------------------------------------

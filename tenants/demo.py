@@ -1,8 +1,19 @@
-"""Demo data for `siaga112 up` on an empty database: three tenants and one person per role."""
+"""Demo data for `siaga112 up` on an empty database: three tenants, one person per role, and Kota Pekalongan
+as a live region — its agencies, its 112 line, a month's roster around today, its categories, and the last
+three days of simulated calls, so that a newcomer signing in as its operator sees a working call centre.
+
+Everything goes through the contexts' own services (audited like any other change); the calls go through
+the telephony intake itself, then the operator who answered each one classifies it. The calls are a step
+of their own (`seed_demo_calls`): some 450 calls through the intake take seconds, which `siaga112 up`
+spends after the platform is ready rather than before.
+"""
 
 from __future__ import annotations
 
+import uuid
+from collections import Counter
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -11,14 +22,22 @@ from siaga112.platform.audit.service import Actor
 from siaga112.platform.identity import roles
 from siaga112.platform.identity.models import User
 from siaga112.platform.identity.service import create_user, find_user_by_email, grant_role
+from siaga112.platform.tenancy.context import PLATFORM, TenantContext, set_context
 from siaga112.platform.tenancy.models import Tenant
-from siaga112.platform.tenancy.service import create_tenant
+from siaga112.platform.tenancy.service import create_tenant, update_tenant
 
-from .directory.models import Agency
+from .calls import service as calls
+from .calls import simulator
+from .calls.models import Call
+from .categories.service import seed_national_categories
+from .directory import service as directory
+from .roster import coverage, generator
+from .roster import service as roster
 
 DEMO_REGIONS = ("33.75", "18.72", "18.04")  # Kota Pekalongan, Kota Metro, Kabupaten Lampung Barat
+LIVE_REGION = "33.75"
 DOMAIN = "demo.siaga112.id"
-# (e-mail local part, name, role, tenant region or None)
+# (e-mail local part, name, role, tenant region or None): the demo logins, printed by `siaga112 up`.
 DEMO_PEOPLE = (
     ("admin", "Admin Platform", roles.PLATFORM_ADMIN, None),
     ("verifikator", "Verifikator Kementerian", roles.MINISTRY_VERIFIER, None),
@@ -28,6 +47,35 @@ DEMO_PEOPLE = (
     ("operator.pekalongan", "Operator Kota Pekalongan", roles.OPERATOR, "33.75"),
     ("polres.pekalongan", "Petugas Polres Pekalongan Kota", roles.AGENCY_RESPONDER, "33.75"),
 )
+# The rest of Kota Pekalongan's call centre: on the roster and answering calls, without a password (each
+# would choose one through an invitation; `siaga112 user set-password` gives one). Hashing a password
+# costs a fifth of a second, and `siaga112 up` should start quickly.
+CREW = (
+    ("dewi.lestari", "Dewi Lestari", roles.OPERATOR), ("agus.setiawan", "Agus Setiawan", roles.OPERATOR),
+    ("siti.nurhaliza", "Siti Nurhaliza", roles.OPERATOR), ("budi.santoso", "Budi Santoso", roles.OPERATOR),
+    ("rina.wulandari", "Rina Wulandari", roles.OPERATOR), ("eko.prasetyo", "Eko Prasetyo", roles.OPERATOR),
+    ("fitri.handayani", "Fitri Handayani", roles.OPERATOR),
+    ("hendra.gunawan", "Hendra Gunawan", roles.SUPERVISOR), ("yuni.astuti", "Yuni Astuti", roles.SUPERVISOR),
+    ("wahyu.hidayat", "Wahyu Hidayat", roles.SUPERVISOR),
+)
+# (name, kind, e-mail local part, contact number, its label)
+AGENCIES = (
+    ("Polres Pekalongan Kota", "police", "polres", "+62285421110", "SPKT"),
+    ("Damkar Kota Pekalongan", "fire", "damkar", "+62285423113", "Piket"),
+    ("PSC 119 Kota Pekalongan", "medical", "psc119", "+62285421119", "Ambulans"),
+    ("BPBD Kota Pekalongan", "disaster", "bpbd", "+62285410100", "Pusdalops"),
+    ("PLN UP3 Pekalongan", "utility", "pln", "+62285421123", "Gangguan"),
+    ("Satpol PP Kota Pekalongan", "public_order", "satpolpp", "+62285421150", "Piket"),
+    ("Dinas Sosial Kota Pekalongan", "social", "dinsos", "+62285421160", "Layanan"),
+    ("PMI Kota Pekalongan", "blood", "pmi", "+62285421170", "Unit donor darah"),
+    ("Puskesmas Medono", "health_center", "puskesmas.medono", "+62285421180", "UGD"),
+)
+LINE = ("+62285112112", "112 Kota Pekalongan")
+SHIFTS = (("Pagi", "P", time(7), time(15)), ("Siang", "S", time(15), time(23)), ("Malam", "M", time(23), time(7)))
+ROSTER_DAYS = (-4, 27)  # from four days ago (the calls' history) to four weeks ahead
+HISTORY = timedelta(days=3)
+SEED = "kota-pekalongan-demo"
+BLOCK_REASON = "Panggilan iseng berulang dari nomor yang sama (diblokir 24 jam, seperti di Purworejo)."
 
 
 @dataclass(frozen=True)
@@ -47,17 +95,130 @@ def demo_logins(session: Session) -> list[DemoLogin]:
     return logins
 
 
-def seed_demo(session: Session, password: str) -> bool:
-    """Create the demo data if the database has no tenant and no person yet; True if it did."""
+def seed_demo(session: Session, password: str, now: datetime | None = None) -> bool:
+    """Create the demo data (without its calls) if the database has no tenant and no person yet; True if it did."""
     if session.scalar(select(func.count()).select_from(Tenant)) or session.scalar(select(func.count()).select_from(User)):
         return False
     actor = Actor.system("demo")
     tenants = {code: create_tenant(session, code, actor) for code in DEMO_REGIONS}
-    police = Agency(tenant_id=tenants["33.75"].id, name="Polres Pekalongan Kota", kind="police")
-    session.add(police)
-    session.flush()
+    for tenant in tenants.values():  # at once, not when the worker gets to tenant.created
+        seed_national_categories(session, tenant.id)
+    live = tenants[LIVE_REGION]
+    agencies = _agencies(session, live, actor)
     for local, name, role, region in DEMO_PEOPLE:
         tenant_id = tenants[region].id if region else None
         user = create_user(session, f"{local}@{DOMAIN}", name, password, actor=actor, audit_tenant_id=tenant_id)
-        grant_role(session, user, role, tenant_id, police.id if role == roles.AGENCY_RESPONDER else None, actor=actor)
+        grant_role(session, user, role, tenant_id, agencies["police"] if role == roles.AGENCY_RESPONDER else None,
+                   actor=actor)
+    for local, name, role in CREW:
+        grant_role(session, create_user(session, f"{local}@{DOMAIN}", name, None, actor=actor,
+                                        audit_tenant_id=live.id), role, live.id, actor=actor)
+    # A platform admin's change of status, as the tenants page makes it: the demo region skips the ministry's
+    # verification (its admin can still walk through Persiapan 112).
+    update_tenant(session, live, {"status": "live"}, actor, platform=True)
+    set_context(session, TenantContext(live.id))
+    _roster(session, live, _local_today(live, now), actor)
+    set_context(session, PLATFORM)
     return True
+
+
+def seed_demo_calls(session: Session, secret: str | bytes, now: datetime | None = None,
+                    history: timedelta = HISTORY) -> int:
+    """The demo region's calls of the last three days (`history`), if it is the demo's and has none yet; how
+    many calls it made. `secret` is the app's secret key: the keyed caller hashes must be the ones the running
+    app computes. Leaves the session in platform context."""
+    tenant = session.scalar(select(Tenant).where(Tenant.region_code == LIVE_REGION))
+    if tenant is None or find_user_by_email(session, f"operator.pekalongan@{DOMAIN}") is None:
+        return 0  # not the demo's database: a real Kota Pekalongan never gets made-up calls
+    set_context(session, TenantContext(tenant.id))
+    made = 0
+    if session.scalar(select(func.count()).select_from(Call).where(Call.tenant_id == tenant.id)) == 0:
+        made = _history(session, tenant, secret, now or datetime.now(timezone.utc), history)
+    set_context(session, PLATFORM)
+    return made
+
+
+def _local_today(tenant: Tenant, now: datetime | None) -> date:
+    return (now or datetime.now(timezone.utc)).astimezone(coverage.Clock(tenant.time_zone).zone).date()
+
+
+def _agencies(session: Session, tenant: Tenant, actor: Actor) -> dict[str, uuid.UUID]:
+    """The agencies the call centre dispatches to, each with its duty number; {kind: id}."""
+    made = {}
+    for name, kind, local, number, label in AGENCIES:
+        agency = directory.create_agency(session, tenant.id, {"name": name, "kind": kind,
+                                                               "email": f"{local}@{DOMAIN}"}, actor)
+        directory.add_number(session, tenant.id, number, "agency_contact", label, agency.id, actor)
+        made[kind] = agency.id
+    directory.add_number(session, tenant.id, LINE[0], "inbound_line", LINE[1], None, actor)
+    return made
+
+
+def _roster(session: Session, tenant: Tenant, today: date, actor: Actor) -> None:
+    """Three eight-hour shifts (the night one too), two operators and one supervisor on each, every day: a
+    forward rotation of two days per shift and two days off."""
+    shifts = [roster.create_shift(session, tenant.id, {"name": name, "code": code, "start_time": start,
+                                                       "end_time": end, "min_staff": 2}, actor)
+              for name, code, start, end in SHIFTS]
+    first, last = today + timedelta(ROSTER_DAYS[0]), today + timedelta(ROSTER_DAYS[1])
+    for role in (roles.OPERATOR, roles.SUPERVISOR):
+        people = tuple(p.user_id for p in roster.roster_people(session, tenant.id, roles=(role,)))
+        rotation = generator.Rotation(first, last, tuple(s.id for s in shifts), people)
+        generator.apply(session, tenant, rotation, generator.plan(session, tenant, rotation).digest, actor)
+
+
+def _on_duty(session: Session, tenant: Tenant, first: date, last: date) -> simulator.OnDuty:
+    """The e-mails of the operators on duty at an instant, from the roster."""
+    clock = coverage.Clock(tenant.time_zone)
+    shifts = {shift.id: roster.spec(shift) for shift in roster.list_shifts(session, tenant.id)}
+    operators = {p.user_id for p in roster.roster_people(session, tenant.id, roles=(roles.OPERATOR,))}
+    emails = dict(session.execute(select(User.id, User.email).where(User.id.in_(operators))).all())
+    duties = [duty for duty in roster.duties(session, tenant.id, clock, first, last, shifts) if duty.user_id in emails]
+
+    def on_duty(at: datetime) -> list[str]:
+        instant = at.timestamp()
+        return sorted(emails[d.user_id] for d in duties if d.start <= instant < d.end)
+
+    return on_duty
+
+
+def _history(session: Session, tenant: Tenant, secret: str | bytes, now: datetime, history: timedelta) -> int:
+    """A city's calls through the intake, each answered one classified by its operator, and the most persistent
+    prank caller blocked by a supervisor; how many calls."""
+    start = now - history
+    on_duty = _on_duty(session, tenant, start.date() - timedelta(1), now.date())
+    profile = simulator.PROFILES["city"]
+    scenarios = [s for s in simulator.generate(profile, start, now, SEED, on_duty, tenant.time_zone)
+                 if s.ended_at < now]
+    made = simulator.intake_all(session, tenant.id, simulator.deliveries(scenarios, LINE[0], profile, SEED,
+                                                                         imperfect=False), secret)
+    operators = _operator_ids(session, tenant)
+    for scenario in scenarios:
+        if scenario.classification:
+            call = made[scenario.call_id]
+            calls.classify(session, call, scenario.classification, _actor_of(call, operators))
+    _block_the_worst_caller(session, tenant, scenarios, made, now)
+    return len(made)
+
+
+def _operator_ids(session: Session, tenant: Tenant) -> set[uuid.UUID]:
+    return {p.user_id for p in roster.roster_people(session, tenant.id, roles=(roles.OPERATOR,))}
+
+
+def _actor_of(call, operators: set[uuid.UUID]) -> Actor:
+    if call.operator_id in operators:
+        return Actor("user", str(call.operator_id), roles.OPERATOR, "demo")
+    return Actor.system("demo")
+
+
+def _block_the_worst_caller(session: Session, tenant: Tenant, scenarios, made: dict, now: datetime) -> None:
+    recent = [s for s in scenarios if s.classification == "prank" and s.offered_at > now - timedelta(days=1)
+              and s.caller and s.caller.startswith("+")]
+    counts = Counter(s.caller for s in recent)
+    if not counts or counts.most_common(1)[0][1] < 3:
+        return
+    worst = counts.most_common(1)[0][0]
+    last_call = made[max((s for s in recent if s.caller == worst), key=lambda s: s.offered_at).call_id]
+    supervisor = find_user_by_email(session, f"supervisor.pekalongan@{DOMAIN}")
+    calls.block_caller(session, last_call, BLOCK_REASON, calls.DEFAULT_BLOCK_HOURS,
+                       Actor("user", str(supervisor.id), roles.SUPERVISOR, "demo"))
