@@ -35,9 +35,9 @@ WAIT = 20.0  # every wait below is bounded by this; none is asserted
 
 
 @contextmanager
-def push_server(env: dict[str, str]):
-    """`siaga112 push` on a free 127.0.0.1 port, once it is subscribed to Redis; yields its port."""
-    port = free_port()
+def push_server(env: dict[str, str], port: int | None = None):
+    """`siaga112 push` on 127.0.0.1 (a free port unless given), once it is subscribed to Redis; yields its port."""
+    port = port or free_port()
     process = subprocess.Popen([sys.executable, "-m", "siaga112.platform.cli", "push", "--host", "127.0.0.1",
                                 "--port", str(port)], env={**os.environ, **env}, stderr=subprocess.DEVNULL)
     try:
@@ -277,3 +277,91 @@ def test_with_push_off_pages_get_no_stream(services, tenants):
         assert "connect-src 'self';" in app.test_client().get("/").headers["Content-Security-Policy"]
     finally:
         app_database(app).dispose()
+
+
+# --- a live page in Chromium: what the console will do ---------------------------------------------
+
+DEMO_PAGE = """{% extends "layout.html" %}{% block title %}Demo{% endblock %}{% block content %}
+{% set stream = push_url(tenant_id) %}{% if stream %}<meta name="siaga-push" content="{{ stream }}">{% endif %}
+<script src="{{ url_for('static', filename='js/live.js') }}" defer></script>
+<section id="live" data-live-src="/demo/live/part" data-live-topics="calls incidents">{{ part }}</section>
+<section id="other" data-live-src="/demo/live/part" data-live-topics="roster">{{ part }}</section>
+<input id="note" aria-label="note"><span id="since" data-since="{{ since }}">0:00</span>
+{% endblock %}"""
+
+
+@pytest.fixture
+def demo_site(services, tenants, redis):
+    """An app of its own with a live page whose part shows a counter kept in Redis, its push server beside it."""
+    import threading
+    from datetime import datetime, timedelta, timezone
+
+    from flask import render_template_string as render
+    from werkzeug.serving import make_server
+
+    from siaga112.platform.identity.access import public
+
+    web_port, push_port = free_port(), free_port()
+    env = {**services.env, "SIAGA_PUBLIC_URL": f"http://127.0.0.1:{web_port}",
+           "SIAGA_PUSH_URL": f"http://127.0.0.1:{push_port}"}
+    app = create_app(env)
+    tenant_id = tenants["a"]["tenant"].id
+    key = f"demo:{uuid.uuid4().hex}"
+    redis.set(key, 0)
+
+    def part() -> str:
+        return f"calls: {int(redis.get(key))}"
+
+    started = (datetime.now(timezone.utc) - timedelta(minutes=2, seconds=5)).isoformat()
+    app.add_url_rule("/demo/live", "demo_live", public(
+        lambda: render(DEMO_PAGE, tenant_id=tenant_id, part=part(), since=started)))
+    app.add_url_rule("/demo/live/part", "demo_live_part", public(part))
+    server = make_server("127.0.0.1", web_port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    def change(topic: str) -> None:
+        redis.incr(key)
+        committed(app_database(app), tenant_id, topic)
+
+    try:
+        with push_server(env, push_port):
+            yield f"http://127.0.0.1:{web_port}", f"{env['SIAGA_PUSH_URL']}/push/{tenant_id}?token=", change
+    finally:
+        server.shutdown()
+        server.server_close()
+        app_database(app).dispose()
+
+
+@pytest.mark.browser
+def test_a_live_page_re_reads_its_part_on_its_topics_and_shows_the_truth_without_script(browser, demo_site, database):
+    from tests.conftest import open_page
+    from tests.test_sign_in import PASSWORD, make_person
+
+    base, stream, change = demo_site
+    page, problems = open_page(browser, base)
+    page.goto("/sign-in")
+    page.get_by_label("Alamat e-mail").fill(make_person(database))
+    page.get_by_label("Kata sandi").fill(PASSWORD)
+    page.get_by_role("button", name="Masuk").click()
+    page.wait_for_url("**/home")
+    page.goto("/demo/live")
+    assert page.locator("#live").inner_text() == "calls: 0"
+    assert page.locator('meta[name="siaga-push"]').get_attribute("content").startswith(stream)
+    page.wait_for_function("() => /^2:0[5-9]$|^2:[1-5][0-9]$/.test(document.getElementById('since').textContent)")
+
+    page.locator("#note").focus()
+    change("calls")
+    page.wait_for_function("() => document.getElementById('live').textContent === 'calls: 1'")
+    assert page.locator("#other").inner_text() == "calls: 0"  # its topic was not named
+    assert page.evaluate("document.activeElement.id") == "note"
+    change("roster")
+    page.wait_for_function("() => document.getElementById('other').textContent === 'calls: 2'")
+    assert problems == []  # no CSP refusal, no failed stream
+
+    quiet, quiet_problems = open_page(browser, base, java_script_enabled=False)
+    quiet.goto("/demo/live")
+    assert quiet.locator("#live").inner_text() == "calls: 2"  # the server-rendered truth
+    change("calls")
+    quiet.reload()
+    assert quiet.locator("#live").inner_text() == "calls: 3"
+    assert quiet_problems == []
