@@ -30,6 +30,9 @@ def register(app, api) -> None:
     calls_api = importlib.import_module("siaga112.tenants.calls.api")
     api.register_blueprint(calls_api.telephony_blp)
     api.register_blueprint(calls_api.blp)
+    calls_views = importlib.import_module("siaga112.tenants.calls.views")
+    app.register_blueprint(calls_views.bp)
+    calls_views.register_navigation(app)
     app.register_blueprint(_frame)
     for endpoint, label, order in MENU:
         add_menu_entry(app, endpoint, label, tenant=True, order=order)

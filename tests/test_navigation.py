@@ -75,10 +75,10 @@ EXPECTED = {  # pages each role must find in its menus (by path end), and pages 
     "ministry_verifier": ({"/onboarding/queue", "/onboarding/pipeline"}, {"/admin/tenants", "/admin/people"}),
     "national_monitor": ({"/onboarding/pipeline"}, {"/onboarding/queue", "/admin/people"}),
     "regional_admin": ({"/onboarding", "/people", "/agencies", "/numbers", "/categories", "/shifts", "/roster",
-                        "/training"}, {"/admin/tenants", "/onboarding/queue"}),
-    "supervisor": ({"/roster", "/shifts", "/agencies", "/training"}, {"/people", "/onboarding"}),
-    "operator": ({"/roster", "/shifts", "/agencies"}, {"/people", "/onboarding", "/training"}),
-    "agency_responder": (set(), {"/people", "/roster", "/agencies", "/onboarding"}),
+                        "/training", "/board"}, {"/admin/tenants", "/onboarding/queue", "/console"}),
+    "supervisor": ({"/console", "/board", "/roster", "/shifts", "/agencies", "/training"}, {"/people", "/onboarding"}),
+    "operator": ({"/console", "/roster", "/shifts", "/agencies"}, {"/people", "/onboarding", "/training", "/board"}),
+    "agency_responder": (set(), {"/people", "/roster", "/agencies", "/onboarding", "/console", "/board"}),
 }
 
 
@@ -103,8 +103,8 @@ LANDING = {  # the panel each role lands on, and a phrase of its work (Bahasa In
     "ministry_verifier": ('id="verification"', "Antrean verifikasi"),
     "national_monitor": ('id="pipeline-summary"', "Alur persiapan 112"),
     "regional_admin": ('id="readiness"', "Langkah berikutnya"),
-    "supervisor": ('id="today"', "Sedang bertugas"),
-    "operator": ('id="today"', "Jadwal jaga Anda berikutnya"),
+    "supervisor": ('id="call-floor"', "Buka papan pantau"),
+    "operator": ('id="call-floor"', "Buka konsol"),
     "agency_responder": ('id="agency-', "Cara pusat panggilan menghubungi instansi Anda"),
 }
 

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from siaga112.platform.audit.service import record
+from siaga112.platform.push import publish
 from siaga112.platform.identity.roles import OPERATOR, SUPERVISOR
 from siaga112.platform.refusals import N_, Conflict, Invalid, NotFound
 from siaga112.platform.tenancy.models import Tenant
@@ -45,6 +46,7 @@ def record_callback(session: Session, callback: Callback, outcome: str, note: st
     callback.done_at, callback.done_by = func.now(), actor.user_id
     callback.version = callback.version + 1
     session.flush()
+    publish(session, callback.tenant_id, "calls")
     record(session, actor, "callback.done", "callback", callback.id, tenant_id=callback.tenant_id, before=before,
            after={"outcome": outcome, "call_id": str(callback.call_id)})
     return callback

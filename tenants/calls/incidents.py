@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from siaga112.platform.audit.service import record
+from siaga112.platform.push import publish
 from siaga112.platform.refusals import N_, Conflict, Forbidden, Invalid, NotFound
 from siaga112.platform.tenancy.models import Tenant
 
@@ -122,6 +123,7 @@ def open_from_call(session: Session, tenant: Tenant, call: Call, fields: dict, a
                         created_by=actor.user_id, **place)
     session.add(incident)
     session.flush()
+    publish(session, tenant.id, "incidents")
     record(session, actor, "incident.create", "incident", incident.id, tenant_id=tenant.id, after=snapshot(incident))
     update_call(session, call, {"incident_id": incident.id}, actor)
     session.refresh(incident, ["calls"])
@@ -145,6 +147,7 @@ def update_incident(session: Session, incident: Incident, changes: dict, actor) 
         values.update(_status_change(incident, changes["status"], changes.get("closed_reason"), actor))
     if not apply_changes(session, incident, values):
         return incident
+    publish(session, incident.tenant_id, "incidents")
     record(session, actor, "incident.update", "incident", incident.id, tenant_id=incident.tenant_id, before=before,
            after=snapshot(incident))
     return incident

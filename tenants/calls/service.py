@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from siaga112.platform.jobs.outbox import emit
+from siaga112.platform.push import publish
 from siaga112.platform.refusals import N_, Conflict, Invalid, NotFound
 from siaga112.platform.tenancy.context import PLATFORM, TenantContext, current_context, set_context
 from siaga112.platform.tenancy.models import Tenant
@@ -134,6 +135,7 @@ def intake(session: Session, client_tenant_id: uuid.UUID, body: dict, secret: st
     if stored:
         _take_location(call, body.get("location"))
         _recompute(session, call)
+        publish(session, tenant.id, "calls")  # the open consoles and boards re-read their queue
     return _answer(session, tenant, call, stored)
 
 
@@ -335,6 +337,7 @@ def update_call(session: Session, call: Call, changes: dict, actor) -> Call:
     values = apply_changes(session, call, values)
     if not values:
         return call
+    publish(session, call.tenant_id, "calls")
     if values.get("classification") == "ghost":
         add_callback(session, call, "ghost")
     record(session, actor, "call.update", "call", call.id, tenant_id=call.tenant_id, before=before,
@@ -371,6 +374,7 @@ def log_by_hand(session: Session, tenant: Tenant, fields: dict, actor, secret: s
                 **{name: derived[name] for name in ("offered_at", "answered_at", "ended_at", "state")})
     session.add(call)
     session.flush()
+    publish(session, tenant.id, "calls")
     record(session, actor, "call.log", "call", call.id, tenant_id=tenant.id, after=snapshot(call))
     if call.state in TERMINAL:
         emit(session, CALL_ENDED, {"tenant_id": str(tenant.id), "call_id": str(call.id), "state": call.state,
