@@ -306,7 +306,7 @@ class Summary:
 
 def _listed(counts: Counter, bare: bool = False) -> str:
     text = ", ".join(f"{name} {count}" for name, count in counts.most_common())
-    return text if bare else (f": {text}" if text else "")
+    return (text or "none") if bare else (f": {text}" if text else "")
 
 
 def play(sent: Sequence[Delivery], post: Post, scenarios: Sequence[Scenario] = (), speed: float | None = None,
