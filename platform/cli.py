@@ -519,8 +519,11 @@ def simulate_calls(tenant_slug: str, profile: str, hours: float, speed: float, s
     base = url or settings.public_url
     click.echo(f"{len(calls)} calls ({len(sent)} events) for {tenant_slug} on {line} over {hours:g} h at "
                f"{speed:g}x, seed {seed}, to {base} as client {client_id}", err=True)
-    summary = simulator.play(sent, simulator.Pbx(base, client_id, client_secret).post, calls, speed,
-                             echo=lambda text: click.echo(text, err=True))
+    try:
+        summary = simulator.play(sent, simulator.Pbx(base, client_id, client_secret).post, calls, speed,
+                                 echo=lambda text: click.echo(text, err=True))
+    except OSError as error:  # no token: the client is unknown or revoked, or nobody answers at `base`
+        raise click.ClickException(f"Could not post as client {client_id} to {base}: {error}") from None
     click.echo(json.dumps(summary.as_dict()) if as_json else "\n".join(summary.lines()))
     if summary.failed:
         sys.exit(1)

@@ -259,3 +259,12 @@ def test_the_pbx_waits_out_a_postgresql_outage_and_its_event_lands_once(own_post
     finally:
         server.shutdown()
         database.dispose()
+
+
+def test_simulate_calls_with_a_client_the_server_refuses_says_so(live_server, surabaya):
+    result = CliRunner().invoke(main, ["simulate", "calls", "--tenant", surabaya.slug, "--profile", "metro",
+                                       "--hours", "3", "--speed", "100000", "--url", live_server,
+                                       "--client-id", "no-such-client", "--client-secret", "wrong"])
+    assert result.exit_code == 1 and "Could not post as client no-such-client" in result.output
+    half = CliRunner().invoke(main, ["simulate", "calls", "--tenant", surabaya.slug, "--client-id", "x"])
+    assert half.exit_code == 2 and "together" in half.output

@@ -19,7 +19,6 @@ what is sent carries no classification.
 
 from __future__ import annotations
 
-import math
 import random
 import time
 from collections import Counter
@@ -356,7 +355,7 @@ class Pbx:
             self.token, self.expires = granted["access_token"], time.monotonic() + granted.get("expires_in", 300)
         return self.token
 
-    def post(self, body: dict, key: str | None) -> tuple[int | str, dict | None]:
+    def post(self, body: dict, key: str | None, renewed: bool = False) -> tuple[int | str, dict | None]:
         import requests
 
         headers = {"Authorization": f"Bearer {self._bearer()}"} | ({"Idempotency-Key": key} if key else {})
@@ -365,9 +364,9 @@ class Pbx:
                                     timeout=self.timeout)
         except requests.ConnectionError:
             return "connection", None
-        if answer.status_code == 401:  # the token ran out meanwhile: once more with a new one
+        if answer.status_code == 401 and not renewed:  # the token ran out meanwhile: once more with a new one
             self.token = None
-            return self.post(body, key)
+            return self.post(body, key, renewed=True)
         return answer.status_code, answer.json() if answer.ok else None
 
 
@@ -391,7 +390,6 @@ def _as_loaded(body: dict) -> dict:
 
 
 def hours_span(hours: float, now: datetime | None = None) -> tuple[datetime, datetime]:
+    """From now (to the second) for `hours`."""
     start = (now or datetime.now(timezone.utc)).replace(microsecond=0)
-    if not 0 < hours < math.inf:
-        raise ValueError("--hours is a positive number, e.g. 1 or 0.5.")
     return start, start + timedelta(hours=hours)
