@@ -382,6 +382,21 @@ def client_create(tenant_slug: str, name: str) -> None:
     click.echo(json.dumps(created))
 
 
+@client.command("create-gateway", help="Create a national telephony gateway's client (client credentials, no tenant): "
+                                       "it may only post calls, each routed to the region owning the dialled line; "
+                                       "prints its secret once.")
+@click.option("--name", required=True, help="What the gateway is, e.g. 'Gateway 112 Telkom'.")
+def client_create_gateway(name: str) -> None:
+    import json
+
+    from .identity.oauth_service import create_gateway_client
+
+    with _platform_transaction() as (_, session):
+        gateway, secret = create_gateway_client(session, name, _cli_actor())
+        created = {"client_id": gateway.client_id, "client_secret": secret}
+    click.echo(json.dumps(created))
+
+
 @client.command("create-public", help="Create a browser or CLI client (authorization code + PKCE, no secret).")
 @click.option("--name", required=True, help="What the client is, e.g. 'Siaga112 CLI'.")
 @click.option("--redirect-uri", "redirect_uris", multiple=True, required=True,

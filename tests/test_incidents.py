@@ -11,15 +11,16 @@ import pytest
 from sqlalchemy import select
 
 from siaga112.platform.audit.models import AuditEntry
+from siaga112.platform.audit.service import Actor
 from siaga112.platform.identity import roles
-from siaga112.platform.tenancy.context import TenantContext
+from siaga112.platform.tenancy.context import PLATFORM, TenantContext
 from siaga112.platform.tenancy.models import Tenant
 from siaga112.tenants.calls.incidents import next_number, number_prefix
-from siaga112.tenants.calls.models import Callback
+from siaga112.tenants.calls.models import Call, Callback
 from siaga112.tenants.categories.service import ensure_national_categories
 from tests.test_invitations import bearer, person
 from tests.test_onboarding_helpers import tenant_of
-from tests.test_telephony_intake import add_line, machine_token
+from tests.test_telephony_intake import add_line, machine_token, surakarta  # noqa: F401,F811  (Kota Surakarta's fixture)
 
 TEGAL = "33.76"  # Kota Tegal: a region no other module uses
 LINE = "+62283112112"
@@ -221,3 +222,58 @@ def test_an_answer_on_an_extension_names_its_operator(web, tegal, pbx, staff):
     assert call["operator_id"] == str(user.id)
     assert web.delete(f"{base}/201", headers=supervisor).status_code == 204
     assert a_call(web, pbx, "offered", "answered", agent="201")["operator_id"] is None
+
+
+def gateway_token(web, database) -> dict[str, str]:
+    from siaga112.platform.identity.oauth_service import create_gateway_client
+    from tests.test_telephony_intake import _basic
+
+    with database.transaction(PLATFORM) as session:
+        gateway, secret = create_gateway_client(session, "Gateway 112 nasional", Actor.system("tests"))
+    answer = web.post("/oauth/token", data={"grant_type": "client_credentials"}, headers=_basic(gateway.client_id, secret))
+    assert answer.status_code == 200, answer.json
+    return {"Authorization": f"Bearer {answer.json['access_token']}"}
+
+
+def test_a_national_gateway_posts_for_any_region_routed_by_the_dialled_line_and_reads_nothing(web, database, tegal,
+                                                                                               surakarta):
+    from tests.test_telephony_intake import LINE as SURAKARTA_LINE
+
+    gateway = gateway_token(web, database)
+    for line, region in ((LINE, tegal), (SURAKARTA_LINE, surakarta)):
+        answer = web.post("/api/v1/telephony/events", headers=gateway, json={
+            "event": "offered", "call_id": f"gw-{uuid.uuid4().hex[:10]}", "dialed": line, "caller": "+6281234509999",
+            "at": NOW.isoformat()})
+        assert answer.status_code == 201, answer.json
+        with database.transaction(TenantContext(region.id)) as session:
+            assert session.get(Call, uuid.UUID(answer.json["call"]["id"])) is not None
+    unknown = web.post("/api/v1/telephony/events", headers=gateway, json={
+        "event": "offered", "call_id": "gw-x", "dialed": "+62283999999", "at": NOW.isoformat()})
+    assert unknown.status_code == 422 and unknown.json["code"] == "unknown_line"
+    assert web.get(f"/api/v1/tenants/{tegal.slug}/calls", headers=gateway).status_code == 404
+
+
+def test_a_region_keeps_callers_numbers_as_long_as_it_decided_and_others_keep_the_default(web, database, tegal,
+                                                                                          surakarta, pbx, staff):
+    from siaga112.platform.identity.roles import REGIONAL_ADMIN
+    from siaga112.tenants.calls.service import erase_old_callers
+
+    admin = bearer(database, person(database, role=REGIONAL_ADMIN, tenant=tegal))
+    path = f"/api/v1/tenants/{tegal.slug}/call-settings"
+    assert web.get(path, headers=admin).json == {"caller_retention_days": 90}
+    assert web.put(path, headers=admin, json={"caller_retention_days": 7}).status_code == 428
+    etag = web.get(path, headers=admin).headers["ETag"]
+    too_long = web.put(path, headers={**admin, "If-Match": etag}, json={"caller_retention_days": 5000})
+    assert too_long.status_code == 422
+    assert web.put(path, headers={**admin, "If-Match": etag}, json={"caller_retention_days": 7}).status_code == 200
+    assert web.put(path, headers=staff["supervisor"][1], json={"caller_retention_days": 1}).status_code == 403
+    here = a_call(web, pbx, "offered")
+    with database.transaction(TenantContext(surakarta.id)) as session:
+        elsewhere = session.scalar(select(Call).where(Call.caller_e164.is_not(None)).limit(1))
+        assert elsewhere is not None
+    with database.transaction(PLATFORM) as session:  # eight days on: past Kota Tegal's 7, within the others' 90
+        erase_old_callers(session, now=max(NOW, elsewhere.offered_at) + timedelta(days=8))
+    with database.transaction(TenantContext(tegal.id)) as session:
+        assert session.get(Call, uuid.UUID(here["id"])).caller_e164 is None
+    with database.transaction(TenantContext(surakarta.id)) as session:
+        assert session.get(Call, elsewhere.id).caller_e164 is not None

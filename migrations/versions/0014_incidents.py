@@ -150,7 +150,7 @@ def upgrade() -> None:
     op.create_foreign_key('fk_calls_tenant_category', 'calls', 'incident_categories', ['tenant_id', 'category_id'], ['tenant_id', 'id'], ondelete='SET NULL (category_id)')
     op.create_foreign_key('fk_calls_tenant_incident', 'calls', 'incidents', ['tenant_id', 'incident_id'], ['tenant_id', 'id'])
     for name, condition in LOCATION_CHECKS.items():
-        op.create_check_constraint(f"ck_calls_{name}", "calls", condition)
+        op.create_check_constraint(op.f(f"ck_calls_{name}"), "calls", condition)
     for table in NEW_TABLES:
         enable_tenant_rls(op, table)
 
@@ -159,7 +159,7 @@ def downgrade() -> None:
     for table in NEW_TABLES:
         disable_tenant_rls(op, table)
     for name in LOCATION_CHECKS:
-        op.drop_constraint(f"ck_calls_{name}", "calls", type_="check")
+        op.drop_constraint(op.f(f"ck_calls_{name}"), "calls", type_="check")
     op.drop_constraint('fk_calls_tenant_incident', 'calls', type_='foreignkey')
     op.drop_constraint('fk_calls_tenant_category', 'calls', type_='foreignkey')
     op.drop_index('ix_calls_tenant_incident', table_name='calls')

@@ -33,6 +33,7 @@ from ..tenancy.models import Tenant
 
 AUTH_METHODS = ("none", "client_secret_basic", "client_secret_post")
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
+GATEWAY_SCOPE = "telephony:events"  # a national telephony gateway's client: it posts calls, nothing else
 
 
 def digest(secret: str) -> str:
@@ -54,9 +55,10 @@ class OAuthClient(ClientMixin, Base):
                         name="secret_only_for_confidential"),
         CheckConstraint(f"cardinality(grant_types) > 0 AND grant_types <@ {_sql_list(GRANT_TYPES)}",
                         name="grant_types"),
-        # A machine client acts in exactly one tenant; nothing else is bound to a tenant.
-        CheckConstraint("('client_credentials' = ANY(grant_types)) = (tenant_id IS NOT NULL)",
-                        name="machine_client_bound_to_tenant"),
+        # A machine client acts in exactly one tenant, or is a telephony gateway (its scope says so) whose calls
+        # are routed by the dialled line; nothing else is bound to a tenant.
+        CheckConstraint(f"('client_credentials' = ANY(grant_types)) = (tenant_id IS NOT NULL OR scope = '{GATEWAY_SCOPE}')",
+                        name="machine_client_bound_or_gateway"),
         CheckConstraint("NOT ('client_credentials' = ANY(grant_types)) OR token_endpoint_auth_method <> 'none'",
                         name="machine_client_confidential"),
     )

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session, aliased
 from ..audit.service import Actor, record
 from ..tenancy.models import Tenant
 from .in_force import grants_changed
-from .oauth_models import AuthorizationCode, OAuthClient, RefreshToken, RevokedAccessToken, digest, is_loopback_uri
+from .oauth_models import (GATEWAY_SCOPE, AuthorizationCode, OAuthClient, RefreshToken, RevokedAccessToken, digest,
+                           is_loopback_uri)
 
 AUTHORIZATION_CODE_TTL = timedelta(minutes=5)  # RFC 6749 recommends at most ten
 REFRESH_TOKEN_TTL = timedelta(days=14)  # idle limit: each use starts it again
@@ -78,6 +79,19 @@ def create_machine_client(session: Session, tenant: Tenant, name: str, actor: Ac
     session.flush()
     record(session, actor, "oauth_client.create", "oauth_client", client.client_id, tenant_id=tenant.id,
            after=snapshot(client))
+    return client, secret
+
+
+def create_gateway_client(session: Session, name: str, actor: Actor) -> tuple[OAuthClient, str]:
+    """A national telephony gateway's client (client credentials, bound to no tenant): it may only post calls,
+    each routed to the region that owns the dialled line. Its secret is shown this once, stored only as a hash."""
+    secret = secrets.token_urlsafe(32)
+    client = OAuthClient(client_id=_new_client_id(), client_secret_hash=digest(secret), name=_client_name(name),
+                         redirect_uris=[], grant_types=["client_credentials"], scope=GATEWAY_SCOPE,
+                         token_endpoint_auth_method="client_secret_basic", tenant_id=None)
+    session.add(client)
+    session.flush()
+    record(session, actor, "oauth_client.create", "oauth_client", client.client_id, after=snapshot(client))
     return client, secret
 
 

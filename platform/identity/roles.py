@@ -15,6 +15,9 @@ MINISTRY_ROLES = (MINISTRY_VERIFIER, NATIONAL_MONITOR)
 
 # Not a person's role: what a machine client (client credentials, bound to one tenant) holds there.
 MACHINE_CLIENT = "machine_client"
+# Not a person's role either: a national telephony gateway's client, bound to no tenant; it may only post calls,
+# each routed to the region that owns the dialled line.
+TELEPHONY_GATEWAY = "telephony_gateway"
 
 
 def _labels() -> dict:
@@ -29,6 +32,7 @@ def _labels() -> dict:
         OPERATOR: lazy_gettext("Operator"),
         AGENCY_RESPONDER: lazy_gettext("Agency responder"),
         MACHINE_CLIENT: lazy_gettext("Machine client"),
+        TELEPHONY_GATEWAY: lazy_gettext("Telephony gateway"),
     }
 
 
@@ -45,7 +49,7 @@ def role_list(roles, conjunction: str = "or") -> str:
     from babel.lists import format_list
     from flask_babel import get_locale
 
-    labels = [role_label(role) for role in ROLES + (MACHINE_CLIENT,) if role in set(roles)]
+    labels = [role_label(role) for role in ROLES + (MACHINE_CLIENT, TELEPHONY_GATEWAY) if role in set(roles)]
     return format_list(labels, style="or" if conjunction == "or" else "standard", locale=get_locale()) if labels else ""
 
 

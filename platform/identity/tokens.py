@@ -28,7 +28,7 @@ from .in_force import OPS_CLIENT_ID
 from .keys import ALGORITHM, SigningKey, signing_key
 from .models import User
 from .principal import Grant, Principal
-from .roles import MACHINE_CLIENT
+from .roles import MACHINE_CLIENT, TELEPHONY_GATEWAY
 from .service import grants_of
 
 LEEWAY_SECONDS = 30  # clock skew between the machines that issue and check tokens
@@ -98,8 +98,11 @@ def user_claims(session: Session, user: User) -> dict[str, Any]:
 
 
 def machine_claims(client) -> dict[str, Any]:
-    """A machine client holds one grant: machine_client in the tenant it is bound to."""
+    """A machine client holds one grant: machine_client in the tenant it is bound to, or telephony_gateway (no
+    tenant) for a national gateway's client."""
     tenant = client.tenant
+    if tenant is None:
+        return {"grants": [Grant(TELEPHONY_GATEWAY).as_claim()]}
     return {"grants": [Grant(MACHINE_CLIENT, tenant.id, tenant=tenant.slug).as_claim()]}
 
 

@@ -9,11 +9,11 @@ from flask.views import MethodView
 from siaga112.platform.api import ApiBlueprint, SelectPage
 from siaga112.platform.db import request_session
 from siaga112.platform.identity.access import current_access, tenant_scope
-from siaga112.platform.identity.roles import MACHINE_CLIENT, OPERATOR, REGIONAL_ADMIN, SUPERVISOR
+from siaga112.platform.identity.roles import MACHINE_CLIENT, OPERATOR, REGIONAL_ADMIN, SUPERVISOR, TELEPHONY_GATEWAY
 
 from . import service
 from .schemas import (BlockCreateSchema, BlockSchema, CallbackQuerySchema, CallbackSchema, CallbackUpdateSchema,
-                      CallerNumberSchema, CallLogSchema, CallQuerySchema, CallSchema, CallUpdateSchema,
+                      CallerNumberSchema, CallSettingsSchema, CallLogSchema, CallQuerySchema, CallSchema, CallUpdateSchema,
                       ExtensionSchema, ExtensionSetSchema, HandoverCreateSchema, HandoverSchema, IncidentCreateSchema,
                       IncidentQuerySchema, IncidentSchema, IncidentUpdateSchema, IntakeSchema, TelephonyEventSchema)
 
@@ -30,15 +30,17 @@ PAGE = {"pager": SelectPage, "page_size": 50, "max_page_size": 500}
 
 @telephony_blp.route("/events")
 class TelephonyEvents(MethodView):
-    @telephony_blp.operation((MACHINE_CLIENT,), IntakeSchema, 201, body=TelephonyEventSchema, refusals={
+    @telephony_blp.operation((MACHINE_CLIENT, TELEPHONY_GATEWAY), IntakeSchema, 201, body=TelephonyEventSchema, refusals={
         200: {"description": "The same event again (or the same Idempotency-Key): stored once, the call as it stands",
               "schema": IntakeSchema},
         409: "The Idempotency-Key was used for another event",
         422: "Unknown line (`dialed`), a line of another region, or a field that is not valid"})
     def post(self, body):
-        """One event of a call (offered, answered, ended) from the region's PBX; may come twice and out of order"""
-        principal = current_access().principal
-        [tenant_id] = principal.tenant_ids()  # a machine client is bound to exactly one tenant
+        """One event of a call (offered, answered, ended) from the region's PBX, or from a national gateway (routed
+        to the region that owns the dialled line); may come twice and out of order"""
+        access = current_access()
+        # A region's client is bound to exactly one tenant; a gateway's to none (any region's line).
+        tenant_id = None if access.role == TELEPHONY_GATEWAY else next(iter(access.principal.tenant_ids()))
         result = service.intake(request_session(), tenant_id, body, current_app.secret_key,
                                 request.headers.get("Idempotency-Key"))
         return result, 201 if result.stored else 200
@@ -194,6 +196,24 @@ class OneExtension(MethodView):
         """No one answers on the extension any more; audited"""
         scope = tenant_scope()
         service.remove_extension(scope.session, scope.tenant_id, extension, scope.actor)
+
+
+@blp.route("/call-settings")
+class CallSettings(MethodView):
+    @blp.operation(READERS, CallSettingsSchema, etag=True)
+    def get(self, tenant):
+        """The region's rules for its calls: how long callers' numbers are kept"""
+        scope = tenant_scope()
+        return blp.versioned(service.settings_of(scope.session, scope.tenant_id))
+
+    @blp.operation((REGIONAL_ADMIN,), CallSettingsSchema, body=CallSettingsSchema, etag=True,
+                   refusals={412: "Changed meanwhile", 422: "Out of range (1 to 3650 days)"})
+    def put(self, body, tenant):
+        """Set how long callers' numbers are kept (regional admin; needs If-Match); audited"""
+        scope = tenant_scope()
+        blp.check_version(service.settings_of(scope.session, scope.tenant_id))
+        return blp.versioned(service.set_retention(scope.session, scope.tenant_id, body["caller_retention_days"],
+                                                   scope.actor))
 
 
 @blp.route("/blocks")

@@ -275,3 +275,24 @@ class AgentExtension(TenantOwned, Base):
     extension: Mapped[str] = mapped_column(String(20))
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CallSettings(Base):
+    """A region's own rules for its calls: how long callers' numbers are kept (UU 27/2022 PDP: no longer than
+    needed; 90 days unless the region decides otherwise). One row per region, absent until it changes them."""
+
+    __tablename__ = "call_settings"
+    __table_args__ = (
+        PrimaryKeyConstraint("tenant_id", name="pk_call_settings"),
+        CheckConstraint("caller_retention_days BETWEEN 1 AND 3650", name="caller_retention_days"),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("tenants.id"))
+    caller_retention_days: Mapped[int] = mapped_column(Integer, server_default=text("90"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+
+    @property
+    def id(self) -> uuid.UUID:
+        """The region's settings are known by their region (the ETag names it)."""
+        return self.tenant_id

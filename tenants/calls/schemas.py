@@ -235,3 +235,9 @@ class ExtensionSchema(Schema):
 
 class ExtensionSetSchema(Schema):
     user_id = fields.UUID(required=True, metadata={"description": "An operator or supervisor of the region"})
+
+
+class CallSettingsSchema(Schema):
+    caller_retention_days = fields.Integer(required=True, validate=validate.Range(1, 3650), metadata={
+        "description": "Days a caller's number is kept before the retention job erases it (90 by default; the call "
+                       "itself stays)", "example": 90})

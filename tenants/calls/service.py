@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import phonenumbers
-from sqlalchemy import func, select, update
+from sqlalchemy import func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -33,7 +33,7 @@ from .blocks import DEFAULT_BLOCK_HOURS, MAX_BLOCK_HOURS, active_block, block_ca
 from .floor import (Board, acknowledge_handover, board, callbacks_query, extensions_query, get_callback, get_handover,
                     handovers_query, record_callback, remove_extension, set_extension, waiting_calls, write_handover)
 from .incidents import apply_changes, get_incident, incidents_query, number_prefix, open_from_call, update_incident
-from .models import AgentExtension, Call, CallBlock, CallEvent, Callback
+from .models import AgentExtension, Call, CallBlock, CallEvent, Callback, CallSettings
 
 # The context's one service: the subjects' modules stand behind it (docs/architecture.md).
 __all__ = [
@@ -43,7 +43,7 @@ __all__ = [
     "get_incident", "incidents_query", "number_prefix", "open_from_call", "update_incident",
     "Intake", "caller_key", "route", "intake", "derive", "add_callback", "repeat_false_calls", "calls_query",
     "get_call", "snapshot", "category_id", "located", "update_call", "classify", "log_by_hand", "read_caller",
-    "erase_old_callers", "RETENTION",
+    "erase_old_callers", "RETENTION_DAYS", "retention_days", "settings_of", "set_retention",
 ]
 
 CALL_ENDED = "call.ended"
@@ -98,23 +98,23 @@ def _caller(text: str | None) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def route(session: Session, dialed: str, client_tenant_id: uuid.UUID) -> Tenant:
-    """The tenant that owns the dialled line (read across tenants), which must be the client's own;
-    the session is then in that tenant's context."""
+def route(session: Session, dialed: str, client_tenant_id: uuid.UUID | None) -> Tenant:
+    """The tenant that owns the dialled line (read across tenants), which must be the client's own (a national
+    gateway's client has none: any region's line); the session is then in that tenant's context."""
     set_context(session, PLATFORM)
     found = directory.lookup_line(session, dialed)
     if found is None:
         raise Invalid(N_("No region on Siaga112 has the line %(dialed)s; register it as an inbound line first."),
                       "dialed", code="unknown_line", dialed=dialed)
     _line, tenant = found
-    if tenant.id != client_tenant_id:
+    if client_tenant_id is not None and tenant.id != client_tenant_id:
         raise Invalid(N_("%(dialed)s is a line of another region; this client posts for its own region only."),
                       "dialed", code="not_your_line", dialed=dialed)
     set_context(session, TenantContext(tenant.id))
     return tenant
 
 
-def intake(session: Session, client_tenant_id: uuid.UUID, body: dict, secret: str | bytes,
+def intake(session: Session, client_tenant_id: uuid.UUID | None, body: dict, secret: str | bytes,
            idempotency_key: str | None = None) -> Intake:
     """Store one telephony event (once) and bring its call up to date."""
     if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
@@ -384,7 +384,7 @@ def log_by_hand(session: Session, tenant: Tenant, fields: dict, actor, secret: s
 
 # --- the caller's number: personal data (UU 27/2022 PDP) ------------------------------------------------
 
-RETENTION = timedelta(days=90)  # the default retention of callers' numbers
+RETENTION_DAYS = 90  # the default retention of callers' numbers, unless the region set its own
 
 
 def read_caller(session: Session, call: Call, actor) -> str | None:
@@ -396,12 +396,44 @@ def read_caller(session: Session, call: Call, actor) -> str | None:
     return call.caller_e164
 
 
-def erase_old_callers(session: Session, now: datetime | None = None, retention: timedelta = RETENTION) -> int:
-    """Erase the numbers of calls older than the retention period, keeping the rest of each record (its times,
-    outcome and the keyed hash, which names no one). Needs platform context: it runs over every region."""
-
+def erase_old_callers(session: Session, now: datetime | None = None) -> int:
+    """Erase the numbers of calls older than their region's retention period (90 days unless it set its own),
+    keeping the rest of each record (its times, outcome and the keyed hash, which names no one). One statement
+    over every region: it needs platform context."""
     if current_context(session) != PLATFORM:
         raise RuntimeError("erase_old_callers runs over every region: call it in platform context.")
-    cutoff = (now or datetime.now(timezone.utc)) - retention
+    days = (select(CallSettings.caller_retention_days).where(CallSettings.tenant_id == Call.tenant_id)
+            .scalar_subquery())
+    cutoff = literal(now or datetime.now(timezone.utc)) - func.make_interval(0, 0, 0, func.coalesce(days, RETENTION_DAYS))
     return session.execute(update(Call).where(Call.caller_e164.is_not(None), Call.offered_at < cutoff)
                            .values(caller_e164=None)).rowcount
+
+
+def retention_days(session: Session, tenant_id: uuid.UUID) -> int:
+    found = session.get(CallSettings, tenant_id)
+    return found.caller_retention_days if found else RETENTION_DAYS
+
+
+def settings_of(session: Session, tenant_id: uuid.UUID) -> CallSettings:
+    """The region's call settings; the defaults (not stored) until it changes them."""
+    return session.get(CallSettings, tenant_id) or CallSettings(tenant_id=tenant_id, caller_retention_days=RETENTION_DAYS,
+                                                                version=0)
+
+
+def set_retention(session: Session, tenant_id: uuid.UUID, days: int, actor) -> CallSettings:
+    """How many days the region keeps callers' numbers (1 to 3650); audited. Shortening it erases older numbers
+    on the retention job's next run."""
+    from siaga112.platform.audit.service import record
+
+    if not 1 <= days <= 3650:
+        raise Invalid(N_("Keep callers' numbers for 1 to 3650 days."), "caller_retention_days",
+                      code="retention_out_of_range")
+    before = retention_days(session, tenant_id)
+    row = session.scalar(insert(CallSettings).values(tenant_id=tenant_id, caller_retention_days=days)
+                         .on_conflict_do_update(constraint="pk_call_settings", set_={
+                             "caller_retention_days": days, "updated_at": func.now(),
+                             "version": CallSettings.version + 1})
+                         .returning(CallSettings).execution_options(populate_existing=True))
+    record(session, actor, "call_settings.update", "call_settings", tenant_id, tenant_id=tenant_id,
+           before={"caller_retention_days": before}, after={"caller_retention_days": days})
+    return row
