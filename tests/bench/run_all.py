@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 import bench_coverage
+import calls
 import onboarding
 import regions_api
 import regions_sync
@@ -24,6 +25,8 @@ BENCHES = {
     "regions_api": (regions_api, ["--duration", "10", "--rounds", "3"], ["--duration", "2", "--rounds", "1"]),
     "coverage": (bench_coverage, ["--repeats", "20"], ["--repeats", "3", "--tenants", "20"]),
     "onboarding": (onboarding, ["--repeats", "20"], ["--repeats", "3", "--tenants", "20", "--wrk-duration", "1"]),
+    "calls": (calls, ["--duration", "10", "--rounds", "3", "--quiet-wait", "120"],
+              ["--duration", "2", "--rounds", "1", "--calls", "20", "--quiet-wait", "0", "--round-quiet-wait", "0"]),
 }
 BENCH_TIMEOUT = 2 * 3600  # seconds; each bench bounds its own waits below this
 
