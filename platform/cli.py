@@ -581,6 +581,12 @@ def _seed_demo(settings: Settings) -> list:
     return logins
 
 
+def demo_traffic_argv(base: str, tenant_slug: str) -> list[str]:
+    """`simulate calls` for the demo region, in real time, a week at a time (restarted by the supervisor)."""
+    return [sys.executable, "-m", "siaga112.platform.cli", "simulate", "calls", "--tenant", tenant_slug,
+            "--profile", "city", "--hours", str(24 * 7), "--speed", "1", "--url", base]
+
+
 def _seed_demo_calls(settings: Settings) -> None:
     """The demo region's last three days of calls, through the intake, after `up` is ready; `up` goes on if
     this fails (say, stopped meanwhile): its next start tries again, all or nothing."""
@@ -643,9 +649,13 @@ def up(host: str | None, port: int | None) -> None:
         # Children get resolved URLs, so they attach to these servers and never start their own.
         resolved = replace(settings, database_url=database_urls(settings).admin, redis_url=redis_url)
         supervisor = Supervisor(child_env(resolved.env()))
-        for name, argv in service_argv(settings.host, settings.port, settings.web_workers, settings.push_port).items():
-            supervisor.start(name, argv)
         base = f"http://{settings.host}:{settings.port}"
+        children = service_argv(settings.host, settings.port, settings.web_workers, settings.push_port)
+        live = next((login.tenant for login, _password in demo if login.role == "operator"), None)
+        if live:  # the demo region's calls keep coming, so that its console and board are a working call centre
+            children["demo-traffic"] = demo_traffic_argv(base, live)
+        for name, argv in children.items():
+            supervisor.start(name, argv)
         if not wait_until_ready(f"{base}/readyz", supervisor):
             raise click.ClickException(f"Siaga112 did not become ready at {base}/readyz; see the logs above.")
         click.echo(f"Siaga112 is running at {base}/  (API docs: {base}/api/v1/docs). Press Ctrl-C to stop.")

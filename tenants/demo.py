@@ -10,8 +10,9 @@ spends after the platform is ready rather than before.
 
 from __future__ import annotations
 
+import random
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -28,7 +29,7 @@ from siaga112.platform.tenancy.service import create_tenant, update_tenant
 
 from .calls import service as calls
 from .calls import simulator
-from .calls.models import Call
+from .calls.models import Call, Callback
 from .categories.service import seed_national_categories
 from .directory import service as directory
 from .roster import coverage, generator
@@ -76,6 +77,12 @@ ROSTER_DAYS = (-4, 27)  # from four days ago (the calls' history) to four weeks 
 HISTORY = timedelta(days=3)
 SEED = "kota-pekalongan-demo"
 BLOCK_REASON = "Panggilan iseng berulang dari nomor yang sama (diblokir 24 jam, seperti di Purworejo)."
+# What a burst of emergency calls was about: (category, the incident's summary).
+BURST_INCIDENTS = (("fire", "Kebakaran rumah warga, beberapa penelepon melaporkan asap"),
+                   ("traffic_accident", "Kecelakaan lalu lintas di jalan pantura, ada korban"),
+                   ("tidal_flood", "Banjir rob masuk permukiman warga"),
+                   ("fallen_tree", "Pohon tumbang menutup jalan"))
+CALLBACK_OUTCOMES = ("no_answer", "reached_no_emergency", "unreachable", "reached_emergency")
 
 
 @dataclass(frozen=True)
@@ -132,7 +139,10 @@ def seed_demo_calls(session: Session, secret: str | bytes, now: datetime | None 
         return 0  # not the demo's database: a real Kota Pekalongan never gets made-up calls
     set_context(session, TenantContext(tenant.id))
     made = 0
-    if session.scalar(select(func.count()).select_from(Call).where(Call.tenant_id == tenant.id)) == 0:
+    # Calls of the last minutes may be the live demo traffic's (`up` plays it from the start): not a history.
+    before = (now or datetime.now(timezone.utc)) - timedelta(minutes=10)
+    if session.scalar(select(func.count()).select_from(Call).where(Call.tenant_id == tenant.id,
+                                                                   Call.offered_at < before)) == 0:
         made = _history(session, tenant, secret, now or datetime.now(timezone.utc), history)
     set_context(session, PLATFORM)
     return made
@@ -198,7 +208,41 @@ def _history(session: Session, tenant: Tenant, secret: str | bytes, now: datetim
             call = made[scenario.call_id]
             calls.classify(session, call, scenario.classification, _actor_of(call, operators))
     _block_the_worst_caller(session, tenant, scenarios, made, now)
+    supervisor = find_user_by_email(session, f"supervisor.pekalongan@{DOMAIN}")
+    floor = Actor("user", str(supervisor.id), roles.SUPERVISOR, "demo")
+    _incidents_of_bursts(session, tenant, scenarios, made, now, floor)
+    _callbacks_made(session, tenant, now, floor)
     return len(made)
+
+
+def _incidents_of_bursts(session: Session, tenant: Tenant, scenarios, made: dict, now: datetime, actor: Actor) -> None:
+    """Each burst of emergency calls (many callers, one event) became one incident; the older ones are closed."""
+    rng = random.Random(SEED)
+    bursts = defaultdict(list)
+    for scenario in scenarios:
+        if scenario.burst is not None and scenario.answered:
+            bursts[scenario.burst].append(made[scenario.call_id])
+    for group in bursts.values():
+        category, summary = rng.choice(BURST_INCIDENTS)
+        first, *others = sorted(group, key=lambda call: call.offered_at)
+        calls.update_call(session, first, {"category": category}, actor)
+        incident = calls.open_from_call(session, tenant, first, {"summary": summary, "priority": "urgent"}, actor)
+        for call in others:
+            calls.update_call(session, call, {"category": category, "incident_id": incident.id}, actor)
+        if first.offered_at < now - timedelta(hours=6):
+            calls.update_incident(session, incident, {"status": "closed", "closed_reason": "Instansi melaporkan "
+                                                      "penanganan selesai"}, actor)
+
+
+def _callbacks_made(session: Session, tenant: Tenant, now: datetime, actor: Actor) -> None:
+    """The earlier shifts rang back their dropped and silent calls; those of the last two hours are still to do."""
+    rng = random.Random(SEED)
+    for callback, offered_at in session.execute(
+            select(Callback, Call.offered_at).join(Call, (Call.tenant_id == Callback.tenant_id)
+                                                          & (Call.id == Callback.call_id))
+            .where(Callback.tenant_id == tenant.id, Callback.done_at.is_(None))).all():
+        if offered_at < now - timedelta(hours=2):
+            calls.record_callback(session, callback, rng.choice(CALLBACK_OUTCOMES), None, actor)
 
 
 def _operator_ids(session: Session, tenant: Tenant) -> set[uuid.UUID]:

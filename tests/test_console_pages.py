@@ -109,3 +109,21 @@ def text_of_html(html: str) -> str:
 
 
 NOW = datetime.now(timezone.utc) - timedelta(seconds=1)
+
+
+def test_the_board_lists_the_last_days_callbacks_and_every_one_on_request(app, web, database, tegal, pbx, floor):  # noqa: F811
+    from sqlalchemy import update
+
+    from siaga112.platform.tenancy.context import TenantContext
+    from siaga112.tenants.calls.models import Callback
+
+    sign_in(app, web, floor["Supervisor Malam"])
+    old, recent = (a_call(web, pbx, "offered", "ended", caller=f"+62812999900{i}") for i in (1, 2))
+    with database.transaction(TenantContext(tegal.id)) as session:  # the first dropped two days ago
+        session.execute(update(Callback).where(Callback.call_id == uuid.UUID(old["id"]))
+                        .values(created_at=datetime.now(timezone.utc) - timedelta(days=2)))
+        ids = {str(row.call_id): str(row.id) for row in session.query(Callback).all()}
+    _, html = page(web, f"/tenants/{tegal.slug}/board")
+    assert f'data-callback="{ids[recent["id"]]}"' in html and f'data-callback="{ids[old["id"]]}"' not in html
+    _, every = page(web, f"/tenants/{tegal.slug}/board?callbacks=all")
+    assert f'data-callback="{ids[old["id"]]}"' in every and "callbacks=all" in every.split("data-live-src=")[1][:200]

@@ -126,3 +126,16 @@ def test_a_real_kota_pekalongan_never_gets_made_up_calls(database, tenants):
         tenant = session.get(Tenant, tenants["a"]["tenant"].id)
     with database.transaction(TenantContext(tenant.id)) as session:
         assert session.scalar(select(func.count()).select_from(Call).where(Call.tenant_id == tenant.id)) == 0
+
+
+def test_the_earlier_shifts_rang_back_their_dropped_calls_and_the_last_two_hours_are_still_to_do(seeded, pekalongan):
+    from siaga112.tenants.calls.models import Callback
+
+    database, *_ = seeded
+    now = datetime.now(timezone.utc)
+    with database.transaction(TenantContext(pekalongan.id)) as session:
+        rows = session.execute(select(Callback.done_at, Callback.outcome, Call.offered_at)
+                               .join(Call, Call.id == Callback.call_id)).all()
+    older = [row for row in rows if row.offered_at < now - timedelta(hours=2, minutes=5)]
+    assert older and all(row.done_at and row.outcome for row in older)
+    assert all(row.done_at is None for row in rows if row.offered_at > now - timedelta(hours=1, minutes=55))

@@ -89,6 +89,9 @@ def test_up_runs_everything_stops_cleanly_and_keeps_data(data_dir):
         assert status == 200 and b'"ready"' in body
         status, body = get(url + "api/v1/regions/33.75")
         assert status == 200 and b"Kota Pekalongan" in body
+        # The demo region's calls keep coming: up plays its traffic as a PBX would.
+        assert wait_for(lambda: any(" simulate calls --tenant kota-pekalongan" in command
+                                    for command in children_of(process.pid).values()))
         assert b"Kota Pekalongan" in get(url + "?q=Pekalongan")[1]
 
         # Other commands share the data dir while up runs.
@@ -115,8 +118,8 @@ def test_up_runs_everything_stops_cleanly_and_keeps_data(data_dir):
         assert stop(process) == 0
 
 
-def worker_and_cron(pid: int) -> dict[int, str]:
-    """{pid: command line} of up's worker and cron processes (a restarted one would have a new pid)."""
+def children_of(pid: int) -> dict[int, str]:
+    """{pid: command line} of the processes `pid` started."""
     found = {}
     for entry in Path("/proc").iterdir():
         try:
@@ -124,9 +127,15 @@ def worker_and_cron(pid: int) -> dict[int, str]:
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
         except (OSError, ValueError):
             continue
-        if re.search(rf"PPid:\s+{pid}\n", status) and (" worker" in cmdline or " cron" in cmdline):
+        if re.search(rf"PPid:\s+{pid}\n", status):
             found[int(entry.name)] = cmdline
     return found
+
+
+def worker_and_cron(pid: int) -> dict[int, str]:
+    """{pid: command line} of up's worker and cron processes (a restarted one would have a new pid)."""
+    return {child: command for child, command in children_of(pid).items()
+            if " worker" in command or " cron" in command}
 
 
 def redis_answers(socket_path: Path) -> bool:

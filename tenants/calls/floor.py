@@ -7,7 +7,7 @@ import re
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, time, timezone
+from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -151,9 +151,14 @@ class Board:
     today: Counter  # classification (None: not classified yet) → calls
     today_total: int
     abandoned_today: int
-    callbacks: list[Callback]
+    callbacks: list[Callback]  # the last day's, the most recent first: a dropped 112 call is rung back soon
+    callbacks_open: int  # all still to do, older ones included
     incidents: list[Incident]
     handovers: list[Handover]
+
+
+CALLBACK_WINDOW = timedelta(hours=24)
+BOARD_CALLBACKS = 10
 
 
 def local_midnight(tenant: Tenant, now: datetime) -> datetime:
@@ -168,7 +173,9 @@ def waiting_calls(session: Session, tenant_id: uuid.UUID, limit: int = 50) -> li
                                 .order_by(Call.offered_at.nulls_last(), Call.id).limit(limit)))
 
 
-def board(session: Session, tenant: Tenant, user_id: uuid.UUID, now: datetime | None = None) -> Board:
+def board(session: Session, tenant: Tenant, user_id: uuid.UUID, now: datetime | None = None,
+          every_callback: bool = False) -> Board:
+    """The board's picture of now; `every_callback` lists all callbacks still to do, not only the last day's."""
     from siaga112.tenants.roster.service import names_of, today
 
     now = now or datetime.now(timezone.utc)
@@ -188,7 +195,12 @@ def board(session: Session, tenant: Tenant, user_id: uuid.UUID, now: datetime | 
     return Board(
         on_shift=on_shift, waiting=waiting_calls(session, tenant.id), in_progress=in_progress, today=counts,
         today_total=sum(counts.values()), abandoned_today=abandoned,
-        callbacks=list(session.scalars(callbacks_query(tenant.id).limit(50))),
+        callbacks=list(session.scalars(select(Callback).where(
+            Callback.tenant_id == tenant.id, Callback.done_at.is_(None),
+            Callback.created_at > (now - CALLBACK_WINDOW if not every_callback else datetime.min.replace(tzinfo=timezone.utc)))
+            .order_by(Callback.created_at.desc(), Callback.id).limit(200 if every_callback else BOARD_CALLBACKS))),
+        callbacks_open=session.scalar(select(func.count()).select_from(Callback).where(
+            Callback.tenant_id == tenant.id, Callback.done_at.is_(None))),
         incidents=list(session.scalars(select(Incident).where(Incident.tenant_id == tenant.id, Incident.status == "open")
                                        .order_by(Incident.created_at.desc()).limit(50))),
         handovers=list(session.scalars(handovers_query(tenant.id).limit(5))))

@@ -212,7 +212,9 @@ def block_caller(tenant, call_id):
 
 def _board_context() -> dict:
     access, session = current_access(), request_session()
-    return {"board": service.board(session, access.tenant, access.principal.user_id),
+    every = request.args.get("callbacks") == "all"
+    return {"board": service.board(session, access.tenant, access.principal.user_id, every_callback=every),
+            "every_callback": every,
             "blocks": list(session.scalars(service.blocks_query(access.tenant.id).limit(50))),
             "callback_form": CallbackForm(formdata=None), "action_form": ActionForm(formdata=None),
             "is_supervisor": access.role == SUPERVISOR, "me": access.principal.user_id}
