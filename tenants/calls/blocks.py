@@ -21,12 +21,15 @@ DEFAULT_BLOCK_HOURS = 24
 MAX_BLOCK_HOURS = 7 * 24
 
 
+def in_force(tenant_id: uuid.UUID, key: str):
+    """The block of the caller with this keyed hash in force now (the one ending last), as a query."""
+    return (select(CallBlock).where(CallBlock.tenant_id == tenant_id, CallBlock.caller_key == key,
+                                    CallBlock.lifted_at.is_(None), CallBlock.expires_at > func.now())
+            .order_by(CallBlock.expires_at.desc()).limit(1))
+
+
 def active_block(session: Session, tenant_id: uuid.UUID, key: str | None) -> CallBlock | None:
-    if key is None:
-        return None
-    return session.scalar(select(CallBlock).where(
-        CallBlock.tenant_id == tenant_id, CallBlock.caller_key == key, CallBlock.lifted_at.is_(None),
-        CallBlock.expires_at > func.now()).order_by(CallBlock.expires_at.desc()).limit(1))
+    return session.scalar(in_force(tenant_id, key)) if key is not None else None
 
 
 def block_snapshot(block: CallBlock) -> dict:

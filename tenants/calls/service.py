@@ -29,7 +29,8 @@ from siaga112.platform.tenancy.models import Tenant
 from siaga112.tenants.directory import service as directory
 from siaga112.tenants.directory.phone import InvalidNumber, parse_number
 
-from .blocks import DEFAULT_BLOCK_HOURS, MAX_BLOCK_HOURS, active_block, block_caller, blocks_query, get_block, lift_block
+from .blocks import (DEFAULT_BLOCK_HOURS, MAX_BLOCK_HOURS, active_block, block_caller, blocks_query, get_block, in_force,
+                     lift_block)
 from .floor import (Board, acknowledge_handover, board, callbacks_query, extensions_query, get_callback, get_handover,
                     handovers_query, record_callback, remove_extension, set_extension, waiting_calls, write_handover)
 from .incidents import apply_changes, get_incident, incidents_query, number_prefix, open_from_call, update_incident
@@ -99,8 +100,17 @@ def _caller(text: str | None) -> str | None:
 
 
 def route(session: Session, dialed: str, client_tenant_id: uuid.UUID | None) -> Tenant:
-    """The tenant that owns the dialled line (read across tenants), which must be the client's own (a national
-    gateway's client has none: any region's line); the session is then in that tenant's context."""
+    """The tenant that owns the dialled line, which must be the client's own (a national gateway's client has
+    none: any region's line); the session is then in that tenant's context.
+
+    A region's client is looked up in its own region first, under its own row-level security, so that the
+    common case costs one query and no change of context; the lines of every region are read only to route a
+    gateway's call, or to say why a line is refused."""
+    if client_tenant_id is not None:
+        set_context(session, TenantContext(client_tenant_id))
+        tenant = directory.tenant_of_own_line(session, client_tenant_id, dialed)
+        if tenant is not None:
+            return tenant
     set_context(session, PLATFORM)
     found = directory.lookup_line(session, dialed)
     if found is None:
@@ -123,48 +133,50 @@ def intake(session: Session, client_tenant_id: uuid.UUID | None, body: dict, sec
     dialed = _dialed(body["dialed"])
     caller = _caller(body.get("caller"))
     tenant = route(session, dialed, client_tenant_id)
-    if idempotency_key is not None:
-        replayed = _replayed(session, tenant, idempotency_key, body)
-        if replayed is not None:
-            return _answer(session, tenant, replayed, stored=False)
-    call = _call_for(session, tenant, body["call_id"], dialed, caller, secret)
+    call, created = _call_for(session, tenant, body["call_id"], dialed, caller, secret)
+    # Stored once: a repeat of the natural key or of the Idempotency-Key inserts nothing (both are unique).
     stored = session.scalar(insert(CallEvent).values(
         tenant_id=tenant.id, call_id=call.id, event=body["event"], sequence=body.get("sequence"), at=body["at"],
         agent=body.get("agent"), idempotency_key=idempotency_key).on_conflict_do_nothing()
         .returning(CallEvent.id)) is not None
+    if not stored and idempotency_key is not None:
+        _check_replay(session, tenant, idempotency_key, body)  # a key reused for another event: 409, all undone
     if stored:
         _take_location(call, body.get("location"))
-        _recompute(session, call)
+        # A new call has this one event only: no need to read its events back.
+        _recompute(session, call, [(body["event"], body["at"], body.get("agent"))] if created else None)
         publish(session, tenant.id, "calls")  # the open consoles and boards re-read their queue
     return _answer(session, tenant, call, stored)
 
 
-def _replayed(session: Session, tenant: Tenant, key: str, body: dict) -> Call | None:
-    """The call of the event sent before under this Idempotency-Key; Conflict if the key came with another event."""
-    seen = session.execute(select(CallEvent, Call).join(Call, Call.id == CallEvent.call_id).where(
-        CallEvent.tenant_id == tenant.id, CallEvent.idempotency_key == key)).first()
+def _check_replay(session: Session, tenant: Tenant, key: str, body: dict) -> None:
+    """Conflict if this Idempotency-Key was sent before with another event (the same event again is a replay)."""
+    seen = session.execute(select(CallEvent.event, CallEvent.sequence, Call.pbx_call_id)
+                           .join(Call, (Call.tenant_id == CallEvent.tenant_id) & (Call.id == CallEvent.call_id))
+                           .where(CallEvent.tenant_id == tenant.id, CallEvent.idempotency_key == key)).first()
     if seen is None:
-        return None
-    event, call = seen
-    if (call.pbx_call_id, event.event, event.sequence) != (body["call_id"], body["event"], body.get("sequence")):
+        return
+    if (seen.pbx_call_id, seen.event, seen.sequence) != (body["call_id"], body["event"], body.get("sequence")):
         raise Conflict(N_("This Idempotency-Key was used for another event (%(event)s of call %(call_id)s); use a new "
                           "key for a new event."), "Idempotency-Key", code="idempotency_key_reused",
-                       location="headers", event=event.event, call_id=call.pbx_call_id)
-    return call
+                       location="headers", event=seen.event, call_id=seen.pbx_call_id)
 
 
 def _call_for(session: Session, tenant: Tenant, pbx_call_id: str, dialed: str, caller: str | None,
-              secret: str | bytes) -> Call:
-    """The call of this PBX call id, created by its first event whichever that is, and locked."""
-    session.execute(insert(Call).values(
+              secret: str | bytes) -> tuple[Call, bool]:
+    """The call of this PBX call id, created by its first event whichever that is, and locked (a row this
+    transaction inserted is its own until it commits); True if this event created it."""
+    created = session.scalar(insert(Call).values(
         tenant_id=tenant.id, pbx_call_id=pbx_call_id, dialed_e164=dialed, caller_e164=caller,
         caller_key=caller_key(secret, caller) if caller else None, is_test=tenant.status != "live",
-    ).on_conflict_do_nothing(constraint="uq_calls_tenant_pbx_call_id"))
+    ).on_conflict_do_nothing(constraint="uq_calls_tenant_pbx_call_id").returning(Call))
+    if created is not None:
+        return created, True
     call = session.scalar(select(Call).where(Call.tenant_id == tenant.id, Call.pbx_call_id == pbx_call_id)
                           .with_for_update().execution_options(populate_existing=True))
     if call.caller_e164 is None and caller is not None:  # a later event may carry the number the first lacked
         call.caller_e164, call.caller_key = caller, caller_key(secret, caller)
-    return call
+    return call, False
 
 
 def derive(events: list[tuple[str, datetime, str | None]]) -> dict:
@@ -192,13 +204,16 @@ def _take_location(call: Call, location: dict | None) -> None:
     call.location_at = location.get("at")
 
 
-def _recompute(session: Session, call: Call) -> None:
-    events = session.execute(select(CallEvent.event, CallEvent.at, CallEvent.agent).where(
-        CallEvent.tenant_id == call.tenant_id, CallEvent.call_id == call.id)).all()
-    was_terminal = call.state in TERMINAL
+def _recompute(session: Session, call: Call, events: list[tuple] | None = None) -> None:
+    """The call from all its events (read back unless given); its operator looked up only when the agent changed."""
+    if events is None:
+        events = session.execute(select(CallEvent.event, CallEvent.at, CallEvent.agent).where(
+            CallEvent.tenant_id == call.tenant_id, CallEvent.call_id == call.id)).all()
+    was_terminal, agent_before = call.state in TERMINAL, call.agent
     for name, value in derive([tuple(row) for row in events]).items():
         setattr(call, name, value)
-    call.operator_id = _operator(session, call.tenant_id, call.agent)
+    if call.agent != agent_before or (call.agent and call.operator_id is None):
+        call.operator_id = _operator(session, call.tenant_id, call.agent)
     call.updated_at, call.version = func.now(), Call.version + 1
     session.flush()
     if call.state in TERMINAL and not was_terminal:
@@ -238,17 +253,27 @@ def _operator(session: Session, tenant_id: uuid.UUID, agent: str | None) -> uuid
 
 
 def _answer(session: Session, tenant: Tenant, call: Call, stored: bool) -> Intake:
-    return Intake(call, stored, repeat_false_calls(session, tenant.id, call),
-                  active_block(session, tenant.id, call.caller_key))
+    """What is known of the caller, in one query (the block row is loaded only when there is one)."""
+    if call.caller_key is None:
+        return Intake(call, stored, 0, None)
+    repeats, block_id = session.execute(select(_repeat_false_calls(tenant.id, call).scalar_subquery(),
+                                               in_force(tenant.id, call.caller_key)
+                                               .with_only_columns(CallBlock.id).scalar_subquery())).one()
+    return Intake(call, stored, repeats, session.get(CallBlock, block_id) if block_id else None)
+
+
+def _repeat_false_calls(tenant_id: uuid.UUID, call: Call):
+    return select(func.count()).select_from(Call).where(
+        Call.tenant_id == tenant_id, Call.caller_key == call.caller_key, Call.id != call.id,
+        Call.classification.in_(FALSE_CALLS), Call.offered_at > func.now() - REPEAT_WINDOW)
+
 
 
 def repeat_false_calls(session: Session, tenant_id: uuid.UUID, call: Call) -> int:
     """Prank and ghost calls from the same number in the last 30 days, by its keyed hash."""
     if call.caller_key is None:
         return 0
-    return session.scalar(select(func.count()).select_from(Call).where(
-        Call.tenant_id == tenant_id, Call.caller_key == call.caller_key, Call.id != call.id,
-        Call.classification.in_(FALSE_CALLS), Call.offered_at > func.now() - REPEAT_WINDOW))
+    return session.scalar(_repeat_false_calls(tenant_id, call))
 
 
 # --- reading -------------------------------------------------------------------------------------------
