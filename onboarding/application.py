@@ -25,7 +25,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import case, func, literal, or_, select, true
+from sqlalchemy import case, func, literal, or_, select
 from sqlalchemy.orm import Session, contains_eager
 from sqlalchemy.sql import Select
 
@@ -255,7 +255,10 @@ def region_stages(stage: str | None = None, province: str | None = None, externa
     slug (None without a tenant), stage, submitted_at, external_112_since (the region runs 112 outside
     Siaga112 since then, or None). `external` keeps only those that do (True) or do not (False); `sort`
     is one of PIPELINE_SORTS, ties broken by code. Needs platform context."""
+    # A tenant a platform admin made live without an application (a region that moved onto the platform) is
+    # live all the same.
     stage_of = case((Tenant.id.is_(None), literal("no_tenant")),
+                    (OnboardingApplication.id.is_(None) & (Tenant.status == "live"), literal("live")),
                     (OnboardingApplication.id.is_(None), literal("not_started")),
                     else_=OnboardingApplication.status)
     query = (select(Region.code, Region.name, Region.province_code, Tenant.slug, stage_of.label("stage"),
@@ -287,21 +290,8 @@ def stage_counts(session: Session, province: str | None = None) -> dict[str, int
     """How many regions are at each stage, all 514 counted: no_tenant (no tenant yet), not_started (a tenant
     without an application), then the application statuses. Needs platform context."""
     counts = dict.fromkeys(PIPELINE_STAGES, 0)
-    regions = select(Region.code)
-    if province:
-        regions = regions.where(Region.province_code == province)
-    total = session.scalar(select(func.count()).select_from(regions.subquery()))
-    rows = session.execute(
-        select(OnboardingApplication.status, func.count())
-        .join(Tenant, Tenant.id == OnboardingApplication.tenant_id).join(Region, Region.code == Tenant.region_code)
-        .where(Region.province_code == province if province else true())
-        .group_by(OnboardingApplication.status)).all()
-    tenants = session.scalar(select(func.count()).select_from(Tenant).join(Region, Region.code == Tenant.region_code)
-                             .where(Region.province_code == province if province else true()))
-    for status, count in rows:
-        counts[status] = count
-    counts["not_started"] = tenants - sum(count for _, count in rows)
-    counts["no_tenant"] = total - tenants
+    stages = region_stages(province=province).order_by(None).subquery()
+    counts.update(session.execute(select(stages.c.stage, func.count()).group_by(stages.c.stage)).all())
     return counts
 
 

@@ -44,6 +44,7 @@ DEMO_PEOPLE = (
     ("verifikator", "Verifikator Kementerian", roles.MINISTRY_VERIFIER, None),
     ("monitor", "Pemantau Nasional", roles.NATIONAL_MONITOR, None),
     ("admin.pekalongan", "Admin Kota Pekalongan", roles.REGIONAL_ADMIN, "33.75"),
+    ("admin.metro", "Admin Kota Metro", roles.REGIONAL_ADMIN, "18.72"),  # a region on its way to go-live
     ("supervisor.pekalongan", "Supervisor Kota Pekalongan", roles.SUPERVISOR, "33.75"),
     ("operator.pekalongan", "Operator Kota Pekalongan", roles.OPERATOR, "33.75"),
     ("polres.pekalongan", "Petugas Polres Pekalongan Kota", roles.AGENCY_RESPONDER, "33.75"),

@@ -139,3 +139,13 @@ def test_the_earlier_shifts_rang_back_their_dropped_calls_and_the_last_two_hours
     older = [row for row in rows if row.offered_at < now - timedelta(hours=2, minutes=5)]
     assert older and all(row.done_at and row.outcome for row in older)
     assert all(row.done_at is None for row in rows if row.offered_at > now - timedelta(hours=1, minutes=55))
+
+
+def test_a_region_made_live_without_an_application_is_live_in_the_national_pipeline(seeded, pekalongan):
+    from siaga112.onboarding.application import region_stages, stage_counts
+
+    database, *_ = seeded
+    with database.transaction(PLATFORM) as session:
+        stage = session.execute(region_stages().where(Tenant.id == pekalongan.id)).one().stage
+        counts = stage_counts(session)
+    assert stage == "live" and counts["live"] >= 1 and sum(counts.values()) == 514
