@@ -277,3 +277,19 @@ def test_a_region_keeps_callers_numbers_as_long_as_it_decided_and_others_keep_th
         assert session.get(Call, uuid.UUID(here["id"])).caller_e164 is None
     with database.transaction(TenantContext(surakarta.id)) as session:
         assert session.get(Call, elsewhere.id).caller_e164 is not None
+
+
+def test_the_calls_list_filters_by_classification_incident_and_time(web, tegal, pbx, staff):
+    _, operator = staff["operator"]
+    prank, other = a_call(web, pbx), a_call(web, pbx)
+    patch(web, calls_path(tegal, prank["id"]), operator, {"classification": "prank"})
+    incident = web.post(f"/api/v1/tenants/{tegal.slug}/incidents", headers=operator,
+                        json={"call_id": other["id"], "summary": "Banjir rob"}).json
+    base = f"/api/v1/tenants/{tegal.slug}/calls"
+    pranks = {c["id"] for c in web.get(f"{base}?classification=prank&page_size=500", headers=operator).json}
+    assert prank["id"] in pranks and other["id"] not in pranks
+    assert [c["id"] for c in web.get(f"{base}?incident_id={incident['id']}", headers=operator).json] == [other["id"]]
+    later = (NOW + timedelta(minutes=1)).isoformat().replace("+00:00", "Z")
+    assert web.get(f"{base}?since={later}", headers=operator).json == []
+    bad = web.get(f"{base}?classification=nonsense", headers=operator)
+    assert bad.status_code == 422 and bad.json["errors"][0]["field"] == "query.classification"

@@ -50,8 +50,8 @@ class TelephonyEvents(MethodView):
 class Calls(MethodView):
     @blp.operation(READERS, CallSchema(many=True), query=CallQuerySchema, page=PAGE)
     def get(self, query, tenant):
-        """The region's calls, newest first"""
-        return service.calls_query(tenant_scope().tenant_id, query["state"])
+        """The region's calls, newest first; by state, classification, incident and time offered"""
+        return service.calls_query(tenant_scope().tenant_id, **query)
 
     @blp.operation(TAKERS, CallSchema, 201, body=CallLogSchema, etag=True,
                    refusals={422: "Times out of order, no inbound line registered, or a field that is not valid"})

@@ -99,6 +99,11 @@ class IntakeSchema(Schema):
 
 class CallQuerySchema(Schema):
     state = fields.String(load_default=None, validate=validate.OneOf(STATES))
+    classification = fields.String(load_default=None, validate=validate.OneOf((*CLASSIFICATIONS, "none")),
+                                   metadata={"description": "`none`: not classified yet"})
+    incident_id = fields.UUID(load_default=None, metadata={"description": "The calls of one incident"})
+    since = fields.AwareDateTime(load_default=None, metadata={"description": "Offered at or after (RFC 3339)"})
+    until = fields.AwareDateTime(load_default=None, metadata={"description": "Offered before (RFC 3339)"})
 
 
 class CallLogSchema(Schema):

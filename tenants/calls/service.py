@@ -278,10 +278,21 @@ def repeat_false_calls(session: Session, tenant_id: uuid.UUID, call: Call) -> in
 
 # --- reading -------------------------------------------------------------------------------------------
 
-def calls_query(tenant_id: uuid.UUID, state: str | None = None):
+def calls_query(tenant_id: uuid.UUID, state: str | None = None, classification: str | None = None,
+                incident_id: uuid.UUID | None = None, since: datetime | None = None, until: datetime | None = None):
+    """The region's calls, newest first, filtered (`classification="none"`: not classified yet)."""
     query = select(Call).where(Call.tenant_id == tenant_id)
     if state:
         query = query.where(Call.state == state)
+    if classification:
+        query = query.where(Call.classification.is_(None) if classification == "none"
+                            else Call.classification == classification)
+    if incident_id:
+        query = query.where(Call.incident_id == incident_id)
+    if since:
+        query = query.where(Call.offered_at >= since)
+    if until:
+        query = query.where(Call.offered_at < until)
     return query.order_by(Call.offered_at.desc().nulls_last(), Call.id)
 
 
