@@ -65,6 +65,27 @@ def test_event_is_relayed_at_commit_when_redis_answers(runtime_database, restart
     assert f"outbox-{event_id}" in queue(OUTBOX, connection).job_ids
 
 
+def test_a_commit_relays_its_own_events_once_and_leaves_older_ones_to_cron(runtime_database, restartable_redis):
+    connection = Redis.from_url(restartable_redis.url, socket_connect_timeout=1)
+    relay_after_commit(runtime_database, lambda: connection)
+    with runtime_database.transaction(PLATFORM) as session:  # as if the process died between commit and relay
+        waiting = emit(session, "test.outage", {"call": 4}).id
+        session.info.pop("siaga112.outbox.emitted")
+    with runtime_database.transaction(PLATFORM) as session:
+        mine = [emit(session, "test.outage", {"call": n}).id for n in (5, 6)]
+    jobs = queue(OUTBOX, connection).job_ids
+    assert all(f"outbox-{event_id}" in jobs for event_id in mine) and f"outbox-{waiting}" not in jobs
+    assert relay_these_again(runtime_database, connection, mine) == 0  # taken once: a second relay skips them
+    assert relay_pending(runtime_database, connection) >= 1  # rq cron's sweep takes the one left waiting
+    assert f"outbox-{waiting}" in queue(OUTBOX, connection).job_ids
+
+
+def relay_these_again(database, connection, event_ids):
+    from siaga112.platform.jobs.outbox import relay_these
+
+    return relay_these(database, connection, event_ids)
+
+
 def test_rolled_back_change_leaves_no_event(runtime_database):
     with pytest.raises(RuntimeError):
         with runtime_database.transaction(PLATFORM) as session:

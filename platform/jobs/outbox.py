@@ -11,7 +11,7 @@ from typing import Callable
 
 from redis import Redis
 from sqlalchemy import event as sa_event
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ..db import Database
@@ -29,7 +29,7 @@ def emit(session: Session, topic: str, payload: dict) -> OutboxEvent:
     event = OutboxEvent(topic=topic, payload=payload)
     session.add(event)
     session.flush()
-    session.info[_EMITTED] = True
+    session.info.setdefault(_EMITTED, []).append(event.id)
     return event
 
 
@@ -46,8 +46,9 @@ def relay_after_commit(database: Database, connection: Callable[[], Redis], brea
 
     @sa_event.listens_for(database.sessions, "after_commit")
     def relay(session: Session) -> None:
-        if session.info.pop(_EMITTED, False):
-            try_relay(database, connection(), breaker)
+        emitted = session.info.pop(_EMITTED, None)
+        if emitted:
+            try_relay(database, connection(), breaker, emitted)
 
     @sa_event.listens_for(database.sessions, "after_rollback")
     def forget(session: Session) -> None:
@@ -69,9 +70,24 @@ def relay_pending(database: Database, connection: Redis, limit: int = RELAY_BATC
     return len(events)
 
 
-def try_relay(database: Database, connection: Redis, breaker: Breaker) -> None:
-    """Relay now if Redis answers; otherwise leave the events for rq cron's next relay."""
-    breaker.call(lambda: relay_pending(database, connection))
+def relay_these(database: Database, connection: Redis, event_ids: list[int]) -> int:
+    """Enqueue the events a transaction just committed (one UPDATE … RETURNING; those another relay took
+    meanwhile are skipped); how many. The UPDATE commits only once they are enqueued: if Redis fails on the way,
+    rq cron relays them later. Raises RedisError if Redis is unreachable."""
+    with database.transaction(PLATFORM) as session:
+        taken = session.execute(update(OutboxEvent).where(OutboxEvent.id.in_(event_ids),
+                                                          OutboxEvent.relayed_at.is_(None))
+                                .values(relayed_at=func.now()).returning(OutboxEvent.id, OutboxEvent.topic)).all()
+        outbox_queue = queue(OUTBOX, connection)
+        for event_id, topic in sorted(taken):
+            outbox_queue.enqueue("siaga112.platform.jobs.outbox.handle_event", event_id,
+                                 job_id=f"outbox-{event_id}", description=topic)
+    return len(taken)
+
+
+def try_relay(database: Database, connection: Redis, breaker: Breaker, event_ids: list[int]) -> None:
+    """Relay the events just committed if Redis answers; otherwise leave them for rq cron's next relay."""
+    breaker.call(lambda: relay_these(database, connection, event_ids))
 
 
 def process_event(database: Database, event_id: int) -> bool:

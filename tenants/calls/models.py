@@ -95,8 +95,10 @@ class Call(Located, TenantOwned, Base):
     category_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     notes: Mapped[str | None] = mapped_column(String(4000))
     incident_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
-    category: Mapped[IncidentCategory | None] = relationship(viewonly=True, lazy="selectin", primaryjoin=(
-        "and_(Call.tenant_id == foreign(IncidentCategory.tenant_id), Call.category_id == foreign(IncidentCategory.id))"))
+    # Many-to-one on the composite key, loaded when read (a call without a category costs no query: the intake's);
+    # lists load it for a whole page at once (service.calls_query).
+    category: Mapped[IncidentCategory | None] = relationship(viewonly=True, primaryjoin=(
+        "and_(foreign(Call.tenant_id) == IncidentCategory.tenant_id, foreign(Call.category_id) == IncidentCategory.id)"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
@@ -198,8 +200,8 @@ class Incident(Located, TenantOwned, Base):
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
 
     category: Mapped[IncidentCategory | None] = relationship(viewonly=True, lazy="selectin", primaryjoin=(
-        "and_(Incident.tenant_id == foreign(IncidentCategory.tenant_id), "
-        "Incident.category_id == foreign(IncidentCategory.id))"))
+        "and_(foreign(Incident.tenant_id) == IncidentCategory.tenant_id, "
+        "foreign(Incident.category_id) == IncidentCategory.id)"))
     calls: Mapped[list[Call]] = relationship(
         viewonly=True, lazy="selectin", order_by="Call.offered_at",
         primaryjoin="and_(Incident.tenant_id == foreign(Call.tenant_id), Incident.id == foreign(Call.incident_id))")

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta, timezone
 import phonenumbers
 from sqlalchemy import func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from siaga112.platform.jobs.outbox import emit
 from siaga112.platform.push import publish
@@ -281,7 +281,7 @@ def repeat_false_calls(session: Session, tenant_id: uuid.UUID, call: Call) -> in
 def calls_query(tenant_id: uuid.UUID, state: str | None = None, classification: str | None = None,
                 incident_id: uuid.UUID | None = None, since: datetime | None = None, until: datetime | None = None):
     """The region's calls, newest first, filtered (`classification="none"`: not classified yet)."""
-    query = select(Call).where(Call.tenant_id == tenant_id)
+    query = select(Call).where(Call.tenant_id == tenant_id).options(selectinload(Call.category))
     if state:
         query = query.where(Call.state == state)
     if classification:
