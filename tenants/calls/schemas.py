@@ -74,7 +74,10 @@ class CallSchema(Schema):
     is_test = fields.Boolean(dump_only=True, metadata={"description": "Made before the region went live: counts "
                                                                       "for onboarding, never for national figures"})
     source = fields.String(dump_only=True)
-    category = fields.Pluck(CategoryRefSchema, "code", dump_only=True, allow_none=True)
+    # Read only when the call has one: a call without a category costs no query (the intake answers every event).
+    category = fields.Function(lambda call: call.category.code if call.category_id else None, dump_only=True,
+                               metadata={"type": "string", "nullable": True,
+                                         "description": "The code of the region's category"})
     location = fields.Nested(LocationSchema, dump_only=True, allow_none=True)
     notes = fields.String(dump_only=True, allow_none=True)
     incident_id = fields.UUID(dump_only=True, allow_none=True)

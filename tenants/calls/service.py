@@ -99,9 +99,9 @@ def _caller(text: str | None) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def route(session: Session, dialed: str, client_tenant_id: uuid.UUID | None) -> Tenant:
-    """The tenant that owns the dialled line, which must be the client's own (a national gateway's client has
-    none: any region's line); the session is then in that tenant's context.
+def route(session: Session, dialed: str, client_tenant_id: uuid.UUID | None):
+    """The tenant that owns the dialled line (its `id` and `status`), which must be the client's own (a national
+    gateway's client has none: any region's line); the session is then in that tenant's context.
 
     A region's client is looked up in its own region first, under its own row-level security, so that the
     common case costs one query and no change of context; the lines of every region are read only to route a
