@@ -115,7 +115,9 @@ def services():
 def app(services):
     from siaga112.platform.app import create_app
 
-    application = create_app(services.env)
+    # No push server runs beside the session's app: its live pages re-read on their timer (tests/test_push.py and
+    # the console's browser test start one of their own).
+    application = create_app({**services.env, "SIAGA_PUSH_URL": "off"})
     application.config["TESTING"] = True
     return application
 

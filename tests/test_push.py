@@ -252,7 +252,9 @@ def test_with_redis_stopped_a_publish_costs_only_the_push_and_the_stream_resyncs
 
 # --- the page's side -----------------------------------------------------------------------------
 
-def test_a_signed_in_page_gets_its_stream_url_and_the_csp_lets_it_connect(app, client, tenants):
+def test_a_signed_in_page_gets_its_stream_url_and_the_csp_lets_it_connect(services, tenants):
+    app = create_app(services.env)  # push on, at its default address (the session's app has it off)
+    client = app.test_client()
     tenant_id = tenants["a"]["tenant"].id
     user_id = tenants["a"]["admin"].id
     with app.test_request_context("/"):
@@ -266,6 +268,7 @@ def test_a_signed_in_page_gets_its_stream_url_and_the_csp_lets_it_connect(app, c
     assert token_tenant(app.secret_key, url.partition("token=")[2]) == str(tenant_id)
     policy = client.get("/").headers["Content-Security-Policy"]
     assert f"connect-src 'self' {base}" in policy
+    app_database(app).dispose()
 
 
 def test_with_push_off_pages_get_no_stream(services, tenants):

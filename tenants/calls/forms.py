@@ -7,6 +7,13 @@ from flask_wtf import FlaskForm
 from wtforms import FloatField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from siaga112.tenants.directory.forms import SelectChoice
+
+
+def choices(pairs) -> list:
+    """(value, label) pairs as the select's choices."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
 # The single keys of the console: classifying a call in the 30 s to 1 min Cilegon's SOP allows.
 CLASSIFICATION_KEYS = (("1", "emergency"), ("2", "non_emergency"), ("3", "information"), ("4", "prank"),
                        ("5", "ghost"), ("6", "wrong_number"), ("7", "test"))
@@ -44,7 +51,7 @@ class CallForm(FlaskForm):
     """What the operator records of the current call."""
 
     classification = RadioField(lazy_gettext("Classification"), validators=[Optional()],
-                                choices=[(value, CLASSIFICATION_LABELS[value]) for _key, value in CLASSIFICATION_KEYS])
+                                choices=choices((value, CLASSIFICATION_LABELS[value]) for _key, value in CLASSIFICATION_KEYS))
     category = SelectField(lazy_gettext("Category"), validators=[Optional()], choices=[])
     location_text = StringField(lazy_gettext("Location (what the caller says)"), validators=[Optional(), Length(max=500)])
     latitude = FloatField(lazy_gettext("Latitude"), validators=[Optional(), NumberRange(-90, 90)])
@@ -54,7 +61,7 @@ class CallForm(FlaskForm):
 
 class IncidentForm(FlaskForm):
     summary = StringField(lazy_gettext("What happened"), validators=[InputRequired(), Length(max=1000)])
-    priority = SelectField(lazy_gettext("Priority"), default="normal", choices=list(PRIORITY_LABELS.items()))
+    priority = SelectField(lazy_gettext("Priority"), default="normal", choices=choices(PRIORITY_LABELS.items()))
 
 
 class AttachForm(FlaskForm):
@@ -67,7 +74,7 @@ class BlockForm(FlaskForm):
 
 
 class CallbackForm(FlaskForm):
-    outcome = SelectField(lazy_gettext("Outcome"), validators=[InputRequired()], choices=list(OUTCOME_LABELS.items()))
+    outcome = SelectField(lazy_gettext("Outcome"), validators=[InputRequired()], choices=choices(OUTCOME_LABELS.items()))
     note = StringField(lazy_gettext("Note"), validators=[Optional(), Length(max=1000)])
 
 

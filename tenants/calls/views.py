@@ -26,7 +26,7 @@ from siaga112.tenants.categories import service as categories
 from . import service
 from .api import FLOOR_KEEPERS, TAKERS
 from .forms import (CLASSIFICATION_KEYS, CLASSIFICATION_LABELS, OUTCOME_LABELS, PRIORITY_LABELS, REASON_LABELS,
-                    STATE_LABELS, ActionForm, AttachForm, BlockForm, CallbackForm, CallForm, HandoverForm,
+                    STATE_LABELS, ActionForm, choices, AttachForm, BlockForm, CallbackForm, CallForm, HandoverForm,
                     IncidentForm)
 from .models import Call, Incident
 
@@ -78,7 +78,7 @@ def _call_form(session, tenant_id: uuid.UUID, call: Call | None, formdata=None) 
     form = CallForm(formdata=formdata, obj=call) if formdata is not None else CallForm(formdata=None, obj=call)
     names = [(c.code, c.name_en if _english() else c.name_id)
              for c in session.scalars(categories.categories_query(tenant_id, active=True))]
-    form.category.choices = [("", "—")] + names
+    form.category.choices = choices([("", "—"), *names])
     if call is not None and formdata is None:
         form.category.data = call.category.code if call.category else ""
     return form
@@ -96,7 +96,7 @@ def _console(status: int = 200, form: CallForm | None = None, incident_form: Inc
     call = call or _current_call(session, tenant_id, user_id)
     incidents = _open_incidents(session, tenant_id)
     attach = AttachForm()
-    attach.incident_id.choices = [(str(i.id), f"{i.number} · {i.summary[:60]}") for i in incidents]
+    attach.incident_id.choices = choices((str(i.id), f"{i.number} · {i.summary[:60]}") for i in incidents)
     context = {"call": call, "form": form or _call_form(session, tenant_id, call),
                "incident_form": incident_form or IncidentForm(formdata=None), "attach_form": attach,
                "block_form": BlockForm(formdata=None), "incidents": incidents,
@@ -175,7 +175,7 @@ def attach_call(tenant, call_id):
     access, session = current_access(), request_session()
     call = service.get_call(session, access.tenant.id, call_id)
     form = AttachForm()
-    form.incident_id.choices = [(str(i.id), i.number) for i in _open_incidents(session, access.tenant.id)]
+    form.incident_id.choices = choices((str(i.id), i.number) for i in _open_incidents(session, access.tenant.id))
     if not form.validate_on_submit():
         flash(_("Choose an open incident."), "error")
         return _back_to_console(call.id)
