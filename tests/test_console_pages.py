@@ -127,3 +127,24 @@ def test_the_board_lists_the_last_days_callbacks_and_every_one_on_request(app, w
     assert f'data-callback="{ids[recent["id"]]}"' in html and f'data-callback="{ids[old["id"]]}"' not in html
     _, every = page(web, f"/tenants/{tegal.slug}/board?callbacks=all")
     assert f'data-callback="{ids[old["id"]]}"' in every and "callbacks=all" in every.split("data-live-src=")[1][:200]
+
+
+def test_the_callers_number_shows_only_when_asked_for_and_every_showing_is_recorded(app, web, database, tegal, pbx,  # noqa: F811
+                                                                                   floor):
+    from sqlalchemy import func, select
+
+    from siaga112.platform.audit.models import AuditEntry
+    from siaga112.platform.tenancy.context import TenantContext
+
+    sign_in(app, web, floor["Operator Malam"])
+    call = a_call(web, pbx, "offered", "ended", caller="+6281288887777")
+
+    def reads() -> int:
+        with database.transaction(TenantContext(tegal.id)) as session:
+            return session.scalar(select(func.count()).select_from(AuditEntry).where(
+                AuditEntry.action == "call.caller_read", AuditEntry.target_id == call["id"]))
+
+    _, html = console(web, tegal, call["id"])
+    assert "+6281288887777" not in html and "Tampilkan nomor penelepon" in html and reads() == 0
+    _, html = page(web, f"/tenants/{tegal.slug}/console?call={call['id']}&number=1")
+    assert 'href="tel:+6281288887777"' in html and reads() == 1

@@ -106,7 +106,9 @@ def _console(status: int = 200, form: CallForm | None = None, incident_form: Inc
             repeat_false_calls=service.repeat_false_calls(session, tenant_id, call),
             block=service.active_block(session, tenant_id, call.caller_key),
             agencies=categories.agencies_for(session, tenant_id, call.category.code) if call.category else [],
-            incident=session.get(Incident, call.incident_id) if call.incident_id else None)
+            incident=session.get(Incident, call.incident_id) if call.incident_id else None,
+            # The number is shown only when asked for, and every showing is in the region's audit log (UU PDP).
+            number=service.read_caller(session, call, access.actor()) if request.args.get("number") else None)
     return _render("calls/console.html", status, **context)
 
 
