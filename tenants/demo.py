@@ -195,7 +195,7 @@ def _on_duty(session: Session, tenant: Tenant, first: date, last: date) -> simul
 
 def _history(session: Session, tenant: Tenant, secret: str | bytes, now: datetime, history: timedelta) -> int:
     """A city's calls through the intake, each answered one classified by its operator, and the most persistent
-    prank caller blocked by a supervisor; how many calls."""
+    false caller (prank or ghost) blocked by a supervisor; how many calls."""
     start = now - history
     on_duty = _on_duty(session, tenant, start.date() - timedelta(1), now.date())
     profile = simulator.PROFILES["city"]
@@ -257,8 +257,8 @@ def _actor_of(call, operators: set[uuid.UUID]) -> Actor:
 
 
 def _block_the_worst_caller(session: Session, tenant: Tenant, scenarios, made: dict, now: datetime) -> None:
-    recent = [s for s in scenarios if s.classification == "prank" and s.offered_at > now - timedelta(days=1)
-              and s.caller and s.caller.startswith("+")]
+    recent = [s for s in scenarios if s.classification in simulator.FALSE_KINDS
+              and s.offered_at > now - timedelta(days=1) and s.caller and s.caller.startswith("+")]
     counts = Counter(s.caller for s in recent)
     if not counts or counts.most_common(1)[0][1] < 3:
         return

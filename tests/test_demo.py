@@ -27,7 +27,8 @@ from siaga112.tenants.roster import service as roster
 
 PASSWORD = "demo password of the test"
 SECRET = "the app's secret key"
-HISTORY = timedelta(hours=12)  # of calls: the demo's three days are the same code, four times slower
+HISTORY = timedelta(hours=18)  # of calls: the demo's three days are the same code, four times slower;
+# 18 h, whatever the hour it ends, hold a caller with 4 or more false calls (12 h sometimes do not)
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +106,7 @@ def test_the_calls_came_through_the_intake_and_the_answered_ones_are_classified_
     with database.transaction(TenantContext(pekalongan.id)) as session:
         calls = session.scalars(select(Call).where(Call.tenant_id == pekalongan.id)).all()
         blocks = session.scalar(select(func.count()).select_from(CallBlock))
-    assert len(calls) >= 30  # a city's 150 calls a day (test_simulator checks the rate), half a day of them
+    assert len(calls) >= 30  # a city's 150 calls a day (test_simulator checks the rate), three quarters of a day of them
     assert all(not call.is_test and call.source == "telephony" for call in calls)  # the region was live first
     assert min(call.offered_at for call in calls) > now - HISTORY - timedelta(minutes=5)
     answered = [call for call in calls if call.answered_at is not None]
