@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Callable
 from zoneinfo import ZoneInfo
 
@@ -185,6 +185,32 @@ CHECKS: dict[str, Callable[[Session, Tenant, date, date], CheckResult]] = {
     "operators_trained": check_operators_trained,
     "agency_contacts": check_agency_contacts,
 }
+
+
+# --- what the platform recorded for a declared item ------------------------------------------------
+
+TEST_CALL_DAYS = 7
+
+
+def test_calls_fact(session: Session, tenant: Tenant) -> Text:
+    """The test calls the region's telephony delivered lately (a region not live records every call as a test):
+    what the platform saw of the simulation exercise, which the region still attests with its report."""
+    from siaga112.tenants.calls.service import test_call_counts
+
+    since = datetime.now(timezone.utc) - timedelta(days=TEST_CALL_DAYS)
+    total, classified = test_call_counts(session, tenant.id, since)
+    return Text(f"Tercatat di platform: {total} panggilan uji dalam {TEST_CALL_DAYS} hari terakhir, {classified} di "
+                f"antaranya diklasifikasi operator.",
+                f"Recorded on the platform: {total} test calls in the last {TEST_CALL_DAYS} days, {classified} of them "
+                f"classified by an operator.")
+
+
+FACTS: dict[str, Callable[[Session, Tenant], Text]] = {"simulation_exercise": test_calls_fact}
+
+
+def facts(session: Session, tenant: Tenant, codes) -> dict[str, Text]:
+    """What the platform recorded for each of these declared items that it knows something of."""
+    return {code: FACTS[code](session, tenant) for code in codes if code in FACTS}
 
 
 def evaluate(session: Session, tenant: Tenant, checks=None, today: date | None = None) -> dict[str, CheckResult]:

@@ -95,6 +95,9 @@ class ChecklistItemSchema(Schema):
     reason = fields.Function(lambda s: s.reason, metadata={
         "type": "object", "nullable": True, "description": "Why it is not ready (as in `missing`); null when ready "
                                                           "or optional"})
+    fact = fields.Function(lambda s: s.fact.as_dict() if s.fact else None, metadata={
+        "type": "object", "nullable": True, "description": "What the platform itself recorded for a declared item "
+                                                          "(the simulation exercise: the region's test calls)"})
     answer = fields.Function(lambda s: ItemAnswerSchema().dump(s.answer) if s.answer else None,
                              metadata={"type": "object", "nullable": True})
     evidence = fields.Function(lambda s: EvidenceSchema(many=True).dump(s.evidence),

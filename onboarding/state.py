@@ -65,6 +65,7 @@ class ItemState:
     evidence: tuple[OnboardingEvidence, ...] = ()
     result: readiness.CheckResult | None = None
     verdict: OnboardingVerdict | None = None
+    fact: Text | None = None  # what the platform itself recorded for a declared item (readiness.FACTS)
 
     @property
     def state(self) -> str:
@@ -129,8 +130,10 @@ def item_states(session: Session, tenant: Tenant, application: OnboardingApplica
     if visit is not None:
         verdicts = {v.item_code: v for v in session.scalars(select(OnboardingVerdict).where(
             OnboardingVerdict.tenant_id == tenant.id, OnboardingVerdict.visit_id == visit.id))}
+    facts = readiness.facts(session, tenant, [item.code for item in pinned.items if not item.computed])
     return [ItemState(item, answers.get(item.code), tuple(evidence.get(item.code, ())),
-                      results.get(item.check) if item.computed else None, verdicts.get(item.code))
+                      results.get(item.check) if item.computed else None, verdicts.get(item.code),
+                      facts.get(item.code))
             for item in pinned.items]
 
 

@@ -51,6 +51,8 @@ INTENDED: dict[tuple[str, ...], str] = {
     ("paths", "/api/v1/tenants/{tenant}/extensions"): "[W2 3/6] 2: extensions to operators",
     ("paths", "/api/v1/tenants/{tenant}/call-settings"): "[W2 3/6] 5: the region's retention of callers' numbers",
     ("components", "schemas", "CallSettings"): "[W2 3/6] 5: the region's retention of callers' numbers",
+    ("components", "schemas", "ChecklistItem", "properties", "fact"): "[W2 3/6] 2: a region's test calls shown on its "
+                                                                      "simulation item",
     ("paths", "/api/v1/tenants/{tenant}/extensions/{extension}"): "[W2 3/6] 2: one extension",
     ("components", "schemas", "CallLog"): "[W2 3/6]: a call logged by hand",
     ("components", "schemas", "CallerNumber"): "[W2 3/6] 5: the caller's number, every read recorded",

@@ -334,3 +334,28 @@ def test_a_withheld_number_cannot_be_blocked(client_module, database, surakarta,
     refused = client_module.post(f"/api/v1/tenants/{surakarta.slug}/blocks",
                                  json={"call_id": call["id"], "reason": "Iseng"}, headers=supervisor)
     assert refused.status_code == 422 and refused.json["code"] == "no_caller"
+
+
+def test_a_regions_test_calls_show_on_its_simulation_item(app, client_module, database, surakarta, pbx):
+    from siaga112.platform.identity.roles import REGIONAL_ADMIN
+    from tests.test_roster_pages import sign_in
+
+    admin = person(database, role=REGIONAL_ADMIN, tenant=surakarta)
+
+    def simulation_fact():
+        items = client_module.get(f"/api/v1/tenants/{surakarta.slug}/onboarding/items", headers=bearer(database, admin))
+        assert items.status_code == 200, items.json
+        return next(item for item in items.json if item["code"] == "simulation_exercise")["fact"]
+
+    before = int(simulation_fact()["en"].split()[4])  # "Recorded on the platform: N test calls …"
+    call_id = f"{uuid.uuid4().int % 10**10}.7"
+    assert client_module.post("/api/v1/telephony/events", json=event("offered", call_id, T0, 1),
+                              headers=pbx).status_code == 201
+    fact = simulation_fact()
+    assert fact["en"].startswith(f"Recorded on the platform: {before + 1} test calls in the last 7 days")
+    assert fact["id"].startswith(f"Tercatat di platform: {before + 1} panggilan uji dalam 7 hari terakhir")
+
+    browser = app.test_client()
+    sign_in(app, browser, admin)
+    page = browser.get(f"/tenants/{surakarta.slug}/onboarding").get_data(as_text=True)
+    assert f'data-fact="simulation_exercise">Tercatat di platform: {before + 1} panggilan uji' in page

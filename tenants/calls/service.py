@@ -43,7 +43,7 @@ __all__ = [
     "handovers_query", "record_callback", "remove_extension", "set_extension", "waiting_calls", "write_handover",
     "get_incident", "incidents_query", "number_prefix", "open_from_call", "update_incident",
     "Intake", "caller_key", "route", "intake", "derive", "add_callback", "repeat_false_calls", "calls_query",
-    "get_call", "snapshot", "category_id", "located", "update_call", "classify", "log_by_hand", "read_caller",
+    "get_call", "test_call_counts", "snapshot", "category_id", "located", "update_call", "classify", "log_by_hand", "read_caller",
     "erase_old_callers", "RETENTION_DAYS", "retention_days", "settings_of", "set_retention",
 ]
 
@@ -294,6 +294,14 @@ def calls_query(tenant_id: uuid.UUID, state: str | None = None, classification: 
     if until:
         query = query.where(Call.offered_at < until)
     return query.order_by(Call.offered_at.desc().nulls_last(), Call.id)
+
+
+def test_call_counts(session: Session, tenant_id: uuid.UUID, since: datetime) -> tuple[int, int]:
+    """How many test calls the region took since then, and how many of them an operator classified."""
+    total, classified = session.execute(
+        select(func.count(), func.count(Call.classification))
+        .where(Call.tenant_id == tenant_id, Call.is_test.is_(True), Call.offered_at >= since)).one()
+    return total, classified
 
 
 def get_call(session: Session, tenant_id: uuid.UUID, call_id: uuid.UUID, field: str | None = None) -> Call:
