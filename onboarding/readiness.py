@@ -199,6 +199,9 @@ def test_calls_fact(session: Session, tenant: Tenant) -> Text:
 
     since = datetime.now(timezone.utc) - timedelta(days=TEST_CALL_DAYS)
     total, classified = test_call_counts(session, tenant.id, since)
+    if not total:
+        return Text(f"Belum ada panggilan uji tercatat di platform dalam {TEST_CALL_DAYS} hari terakhir.",
+                    f"No test call recorded on the platform in the last {TEST_CALL_DAYS} days.")
     return Text(f"Tercatat di platform: {total} panggilan uji dalam {TEST_CALL_DAYS} hari terakhir, {classified} di "
                 f"antaranya diklasifikasi operator.",
                 f"Recorded on the platform: {total} test calls in the last {TEST_CALL_DAYS} days, {classified} of them "

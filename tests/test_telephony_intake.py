@@ -347,7 +347,8 @@ def test_a_regions_test_calls_show_on_its_simulation_item(app, client_module, da
         assert items.status_code == 200, items.json
         return next(item for item in items.json if item["code"] == "simulation_exercise")["fact"]
 
-    before = int(simulation_fact()["en"].split()[4])  # "Recorded on the platform: N test calls …"
+    fact = simulation_fact()["en"]  # "No test call …" or "Recorded on the platform: N test calls …"
+    before = 0 if fact.startswith("No test call") else int(fact.split()[4])
     call_id = f"{uuid.uuid4().int % 10**10}.7"
     assert client_module.post("/api/v1/telephony/events", json=event("offered", call_id, T0, 1),
                               headers=pbx).status_code == 201
@@ -359,3 +360,12 @@ def test_a_regions_test_calls_show_on_its_simulation_item(app, client_module, da
     sign_in(app, browser, admin)
     page = browser.get(f"/tenants/{surakarta.slug}/onboarding").get_data(as_text=True)
     assert f'data-fact="simulation_exercise">Tercatat di platform: {before + 1} panggilan uji' in page
+
+
+def test_a_region_without_recent_test_calls_is_told_so(database, surakarta, monkeypatch):
+    from siaga112.onboarding import readiness
+
+    monkeypatch.setattr(readiness, "TEST_CALL_DAYS", 0)  # a window that has no call in it
+    with database.transaction(TenantContext(surakarta.id)) as session:
+        fact = readiness.test_calls_fact(session, session.get(Tenant, surakarta.id))
+    assert fact.id == "Belum ada panggilan uji tercatat di platform dalam 0 hari terakhir."
