@@ -43,8 +43,8 @@ __all__ = [
     "handovers_query", "record_callback", "remove_extension", "set_extension", "waiting_calls", "write_handover",
     "get_incident", "incidents_query", "number_prefix", "open_from_call", "update_incident",
     "Intake", "caller_key", "route", "intake", "derive", "add_callback", "repeat_false_calls", "calls_query",
-    "get_call", "test_call_counts", "snapshot", "category_id", "located", "update_call", "classify", "log_by_hand", "read_caller",
-    "erase_old_callers", "RETENTION_DAYS", "retention_days", "settings_of", "set_retention",
+    "get_call", "test_call_counts", "snapshot", "category_id", "located", "update_call", "classify", "log_by_hand",
+    "read_caller", "erase_old_callers", "RETENTION_DAYS", "retention_days", "settings_of", "set_retention",
 ]
 
 CALL_ENDED = "call.ended"
