@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Callable
 from zoneinfo import ZoneInfo
 
+from babel.numbers import format_decimal
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
@@ -202,10 +203,11 @@ def test_calls_fact(session: Session, tenant: Tenant) -> Text:
     if not total:
         return Text(f"Belum ada panggilan uji tercatat di platform dalam {TEST_CALL_DAYS} hari terakhir.",
                     f"No test call recorded on the platform in the last {TEST_CALL_DAYS} days.")
-    return Text(f"Tercatat di platform: {total} panggilan uji dalam {TEST_CALL_DAYS} hari terakhir, {classified} di "
-                f"antaranya diklasifikasi operator.",
-                f"Recorded on the platform: {total} test calls in the last {TEST_CALL_DAYS} days, {classified} of them "
-                f"classified by an operator.")
+    id_, en = (lambda n: format_decimal(n, locale="id")), (lambda n: format_decimal(n, locale="en"))
+    return Text(f"Tercatat di platform: {id_(total)} panggilan uji dalam {TEST_CALL_DAYS} hari terakhir, "
+                f"{id_(classified)} di antaranya diklasifikasi operator.",
+                f"Recorded on the platform: {en(total)} test calls in the last {TEST_CALL_DAYS} days, "
+                f"{en(classified)} of them classified by an operator.")
 
 
 FACTS: dict[str, Callable[[Session, Tenant], Text]] = {"simulation_exercise": test_calls_fact}

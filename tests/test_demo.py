@@ -106,7 +106,7 @@ def test_the_calls_came_through_the_intake_and_the_answered_ones_are_classified_
     with database.transaction(TenantContext(pekalongan.id)) as session:
         calls = session.scalars(select(Call).where(Call.tenant_id == pekalongan.id)).all()
         blocks = session.scalar(select(func.count()).select_from(CallBlock))
-    assert len(calls) >= 30  # a city's 150 calls a day (test_simulator checks the rate), three quarters of a day of them
+    assert len(calls) >= 30  # a city's 150 calls a day (test_simulator checks the rate), 18 h of them
     assert all(not call.is_test and call.source == "telephony" for call in calls)  # the region was live first
     assert min(call.offered_at for call in calls) > now - HISTORY - timedelta(minutes=5)
     answered = [call for call in calls if call.answered_at is not None]
