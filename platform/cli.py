@@ -651,13 +651,14 @@ def up(host: str | None, port: int | None) -> None:
         supervisor = Supervisor(child_env(resolved.env()))
         base = f"http://{settings.host}:{settings.port}"
         children = service_argv(settings.host, settings.port, settings.web_workers, settings.push_port)
-        live = next((login.tenant for login, _password in demo if login.role == "operator"), None)
-        if live:  # the demo region's calls keep coming, so that its console and board are a working call centre
-            children["demo-traffic"] = demo_traffic_argv(base, live)
         for name, argv in children.items():
             supervisor.start(name, argv)
         if not wait_until_ready(f"{base}/readyz", supervisor):
             raise click.ClickException(f"Siaga112 did not become ready at {base}/readyz; see the logs above.")
+        live = next((login.tenant for login, _password in demo if login.role == "operator"), None)
+        if live:  # the demo region's calls keep coming, so that its console and board are a working call centre;
+            # only now: its first event may be due at once, and nobody would answer it before the web is ready
+            supervisor.start("demo-traffic", demo_traffic_argv(base, live))
         click.echo(f"Siaga112 is running at {base}/  (API docs: {base}/api/v1/docs). Press Ctrl-C to stop.")
         for login, password in demo:
             where = f" in {login.tenant}" if login.tenant else ""

@@ -106,7 +106,9 @@ def raise_stop_on_signals() -> None:
         signal.signal(stop_signal, handler)
 
 
-def wait_until_ready(url: str, supervisor: Supervisor, timeout: float = 120.0) -> bool:
+def wait_until_ready(url: str, supervisor: Supervisor, essential: str = "web", timeout: float = 120.0) -> bool:
+    """True once url answers 200; False on timeout or when the essential child exits (a port taken, a bad
+    configuration: nothing to wait for). Any other child that exits meanwhile is restarted, as `watch` would."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -115,8 +117,9 @@ def wait_until_ready(url: str, supervisor: Supervisor, timeout: float = 120.0) -
                     return True
         except OSError:
             pass
-        if any(c.process.poll() is not None for c in supervisor.children):
+        if any(c.name == essential and c.process.poll() is not None for c in supervisor.children):
             return False
+        supervisor.restart_exited(supervisor.clock())
         time.sleep(0.2)
     return False
 

@@ -40,7 +40,7 @@ def embedded_env(data_dir: Path, port: int) -> dict[str, str]:
 
 
 def start_up(env: dict[str, str], timeout: float = 120) -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen(SIAGA + ["up"], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    process = subprocess.Popen(SIAGA + ["up"], env=env, stdout=subprocess.PIPE, stderr=None, text=True,
                                start_new_session=True)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
