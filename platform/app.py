@@ -56,6 +56,7 @@ MODEL_MODULES = (
     "siaga112.tenants.roster.models",
     "siaga112.tenants.training.models",
     "siaga112.tenants.calls.models",
+    "siaga112.tenants.dispatch.models",
     "siaga112.onboarding.models",
 )
 
@@ -80,8 +81,9 @@ def context_translation_folders() -> list[Path]:
 def context_cron_jobs() -> tuple:
     """The contexts' periodic jobs, (function, queue, seconds between runs), for `siaga112 cron`."""
     from siaga112.tenants.calls import jobs as calls_jobs
+    from siaga112.tenants.dispatch import jobs as dispatch_jobs
 
-    return calls_jobs.CRON
+    return calls_jobs.CRON + dispatch_jobs.CRON
 
 
 def load_contexts() -> None:

@@ -1,4 +1,4 @@
-"""Everything a region owns: directory, categories, rosters, training, calls (and later dispatch)."""
+"""Everything a region owns: directory, categories, rosters, training, calls and dispatch."""
 
 from flask import Blueprint
 from flask_babel import lazy_gettext
@@ -33,6 +33,7 @@ def register(app, api) -> None:
     calls_views = importlib.import_module("siaga112.tenants.calls.views")
     app.register_blueprint(calls_views.bp)
     calls_views.register_navigation(app)
+    api.register_blueprint(importlib.import_module("siaga112.tenants.dispatch.api").blp)
     app.register_blueprint(_frame)
     for endpoint, label, order in MENU:
         add_menu_entry(app, endpoint, label, tenant=True, order=order)

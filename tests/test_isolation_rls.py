@@ -18,13 +18,23 @@ def test_the_tenant_tables_are_the_expected_ones():
     assert {"agencies", "memberships", "audit_log", "audit_heads"} <= set(TENANT_TABLES)
 
 
+# In an agency context (an agency responder, a dispatch link) these tables are narrowed further, by a restrictive
+# policy: the dispatch tables to the context's agencies, incidents to those dispatched to them, the call floor to
+# nothing.
+AGENCY_NARROWED = {"dispatches", "dispatch_links", "dispatch_photos", "escalations", "incidents", "calls",
+                   "call_events", "call_blocks", "callbacks", "handovers", "agent_extensions"}
+
+
 def test_every_tenant_table_forces_row_level_security_with_a_policy(services):
     with psycopg.connect(services.urls.runtime) as conn:
         rows = conn.execute(
             "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, "
-            "(SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid) "
+            "(SELECT array_agg(p.polname || ':' || p.polpermissive ORDER BY p.polname) FROM pg_policy p "
+            " WHERE p.polrelid = c.oid) "
             "FROM pg_class c WHERE c.relname = ANY(%s)", (TENANT_TABLES,)).fetchall()
-    assert sorted(rows) == [(name, True, True, 1) for name in TENANT_TABLES]
+    expected = [(name, True, True, ["agency_only:false", "tenant_isolation:true"] if name in AGENCY_NARROWED
+                 else ["tenant_isolation:true"]) for name in TENANT_TABLES]
+    assert sorted(rows) == expected
 
 
 def test_tenant_owned_tables_are_unique_on_tenant_and_id():

@@ -23,11 +23,11 @@ from ..api import API_PREFIX
 from ..audit.service import Actor
 from ..db import request_session
 from ..refusals import N_, Forbidden, NotFound
-from ..tenancy.context import PLATFORM, TenantContext, current_context, set_context
+from ..tenancy.context import PLATFORM, AgencyContext, TenantContext, current_context, set_context
 from ..tenancy.models import Tenant
 from .in_force import Revoked, current_in_force, narrowed, signed_in_principal
 from .principal import Principal
-from .roles import MACHINE_CLIENT, PLATFORM_ROLES, RoleNames
+from .roles import AGENCY_RESPONDER, MACHINE_CLIENT, PLATFORM_ROLES, RoleNames
 
 ALLOWED_ROLES_ATTRIBUTE = "siaga112_allowed_roles"
 SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")  # the tenants.slug check constraint
@@ -142,13 +142,24 @@ def check_access(allowed: tuple[str, ...]) -> Access:
         if tenant.status == "suspended" and role not in PLATFORM_ROLES:
             raise Forbidden(N_("%(region)s is suspended on Siaga112. Contact the ministry's 112 team to restore "
                                "access."), code="tenant_suspended", region=tenant.name)
-        if current_context(session) != TenantContext(tenant.id):
-            set_context(session, TenantContext(tenant.id))
+        context = _tenant_context(principal, role, tenant)
+        if current_context(session) != context:
+            set_context(session, context)
     elif role in PLATFORM_ROLES:
         set_context(request_session(), PLATFORM)
     access = Access(principal, role, tenant)
     g.access = access
     return access
+
+
+def _tenant_context(principal: Principal, role: str, tenant: Tenant):
+    """An agency responder works in an agency context: the database shows them their own agencies' dispatches
+    only, whatever a query asks for."""
+    if role != AGENCY_RESPONDER:
+        return TenantContext(tenant.id)
+    agencies = sorted({grant.agency_id for grant in principal.grants
+                       if grant.role == AGENCY_RESPONDER and grant.tenant_id == tenant.id and grant.agency_id}, key=str)
+    return AgencyContext(tenant.id, tuple(agencies))
 
 
 def roles_allowed(*roles: str):

@@ -1,8 +1,10 @@
 """The tenant context of a database transaction.
 
 Every session declares whose rows it works on before it begins: one tenant,
-the platform (platform roles and system jobs), or the public (anonymous pages:
-tenant tables read zero rows). An `after_begin` hook hands the context to
+one tenant as seen by its agencies' responders (an agency context: the
+dispatch tables show only those agencies' rows, and with no agency named
+they show none), the platform (platform roles and system jobs), or the
+public (anonymous pages: tenant tables read zero rows). An `after_begin` hook hands the context to
 PostgreSQL with set_config(..., true), local to the transaction, so it never
 leaks to the next user of a pooled connection; row-level security policies
 read it. A session that begins without a context raises.
@@ -11,19 +13,31 @@ read it. A session that begins without a context raises.
 from __future__ import annotations
 
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 CONTEXT_KEY = "siaga112.tenant_context"
-_SET_CONTEXT = text("SELECT set_config('app.tenant_id', :tenant_id, true), set_config('app.scope', :scope, true)")
+_SET_CONTEXT = text("SELECT set_config('app.tenant_id', :tenant_id, true), set_config('app.scope', :scope, true), "
+                    "set_config('app.agency_ids', :agency_ids, true)")
 
 
 @dataclass(frozen=True)
 class TenantContext:
     tenant_id: uuid.UUID
     scope = "tenant"
+
+
+@dataclass(frozen=True)
+class AgencyContext:
+    """A tenant's rows as its agency responders (or a dispatch link's holder) may see them: row-level security
+    narrows the dispatch tables to these agencies (tenancy/rls.py AGENCY_CONDITION)."""
+
+    tenant_id: uuid.UUID
+    agency_ids: tuple[uuid.UUID, ...]
+    scope = "agency"
 
 
 @dataclass(frozen=True)
@@ -34,7 +48,7 @@ class ScopeContext:
 
 PLATFORM = ScopeContext("platform")
 PUBLIC = ScopeContext("public")
-Context = TenantContext | ScopeContext
+Context = TenantContext | AgencyContext | ScopeContext
 
 
 class MissingTenantContext(RuntimeError):
@@ -42,12 +56,14 @@ class MissingTenantContext(RuntimeError):
 
 
 def _parameters(context: Context) -> dict[str, str]:
-    return {"tenant_id": str(context.tenant_id or ""), "scope": context.scope}
+    agencies = getattr(context, "agency_ids", ())
+    return {"tenant_id": str(context.tenant_id or ""), "scope": context.scope,
+            "agency_ids": ",".join(str(agency_id) for agency_id in agencies)}
 
 
 def set_context(session: Session, context: Context) -> None:
     """Declare the session's context; applied at once if a transaction is already open."""
-    if not isinstance(context, (TenantContext, ScopeContext)):
+    if not isinstance(context, (TenantContext, AgencyContext, ScopeContext)):
         raise TypeError(f"not a tenant context: {context!r}")
     session.info[CONTEXT_KEY] = context
     if session.in_transaction():
@@ -68,3 +84,18 @@ def enforce_context(sessions: sessionmaker) -> None:
                 "PLATFORM or PUBLIC before using the session."
             )
         connection.execute(_SET_CONTEXT, _parameters(context))
+
+
+@contextmanager
+def widened_to_tenant(session: Session, tenant_id: uuid.UUID):
+    """Within an agency context, one step that must see the whole region's rows (an incident's status follows every
+    agency's dispatches, not only those the responder may read), in the same transaction; the agency context is
+    back when the block ends, whatever happens in it."""
+    narrow = current_context(session)
+    set_context(session, TenantContext(tenant_id))
+    try:
+        yield session
+    except BaseException:
+        session.info[CONTEXT_KEY] = narrow  # this transaction is lost anyway: the next one begins narrow
+        raise
+    set_context(session, narrow)

@@ -201,6 +201,6 @@ def board(session: Session, tenant: Tenant, user_id: uuid.UUID, now: datetime | 
             .order_by(Callback.created_at.desc(), Callback.id).limit(200 if every_callback else BOARD_CALLBACKS))),
         callbacks_open=session.scalar(select(func.count()).select_from(Callback).where(
             Callback.tenant_id == tenant.id, Callback.done_at.is_(None))),
-        incidents=list(session.scalars(select(Incident).where(Incident.tenant_id == tenant.id, Incident.status == "open")
+        incidents=list(session.scalars(select(Incident).where(Incident.tenant_id == tenant.id, Incident.status != "closed")
                                        .order_by(Incident.created_at.desc()).limit(50))),
         handovers=list(session.scalars(handovers_query(tenant.id).limit(5))))

@@ -72,10 +72,13 @@ def snapshot(incident: Incident) -> dict:
             "closed_reason": bool(incident.closed_reason)}
 
 
-def incidents_query(tenant_id: uuid.UUID, status: str | None = None):
+def incidents_query(tenant_id: uuid.UUID, status: str | None = None, unclosed: bool = False):
+    """The region's incidents, newest first: of one status, or (unclosed) every one a call may still be attached to."""
     query = select(Incident).where(Incident.tenant_id == tenant_id)
     if status:
         query = query.where(Incident.status == status)
+    if unclosed:
+        query = query.where(Incident.status != "closed")
     return query.order_by(Incident.created_at.desc(), Incident.id)
 
 
@@ -94,7 +97,7 @@ def open_incident_id(session: Session, tenant_id: uuid.UUID, incident_id: uuid.U
                                                           Incident.id == incident_id))
     if status is None:
         raise Invalid(N_("This region has no such incident."), "incident_id", code="unknown_incident")
-    if status != "open":
+    if status == "closed":
         raise Invalid(N_("This incident is closed; open a new incident for this call."), "incident_id",
                       code="incident_closed")
     return incident_id

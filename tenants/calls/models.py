@@ -29,7 +29,10 @@ CLASSIFICATIONS = ("emergency", "non_emergency", "information", "prank", "ghost"
 # How a position was found, as Advanced Mobile Location reports it (plus what an operator types in).
 LOCATION_METHODS = ("gnss", "wifi", "cell", "hybrid", "manual")
 PRIORITIES = ("urgent", "high", "normal", "low")
-INCIDENT_STATUSES = ("open", "closed")
+# An incident's status follows its dispatches (tenants/dispatch): open (none sent yet), dispatched (one is not
+# acknowledged yet), responding (every agency acknowledged), closed (every report in, or a supervisor closed it).
+INCIDENT_STATUSES = ("open", "dispatched", "responding", "closed")
+HAND_STATUSES = ("open", "closed")  # what a supervisor sets by hand: reopen, or close with a reason
 CALLBACK_REASONS = ("abandoned", "ghost")
 CALLBACK_OUTCOMES = ("reached_emergency", "reached_no_emergency", "no_answer", "unreachable")
 

@@ -1,7 +1,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from .models import (CALLBACK_OUTCOMES, CALLBACK_REASONS, CLASSIFICATIONS, EVENTS, INCIDENT_STATUSES, LOCATION_METHODS,
-                     PRIORITIES, STATES)
+from .models import (CALLBACK_OUTCOMES, CALLBACK_REASONS, CLASSIFICATIONS, EVENTS, HAND_STATUSES, INCIDENT_STATUSES,
+                     LOCATION_METHODS, PRIORITIES, STATES)
 
 
 class LocationSchema(Schema):
@@ -195,7 +195,7 @@ IncidentUpdateSchema = Schema.from_dict({
     "summary": fields.String(validate=validate.Length(min=1, max=1000)),
     "priority": fields.String(validate=validate.OneOf(PRIORITIES)),
     "category": fields.String(allow_none=True, validate=validate.Length(max=40)),
-    "status": fields.String(validate=validate.OneOf(INCIDENT_STATUSES),
+    "status": fields.String(validate=validate.OneOf(HAND_STATUSES),
                             metadata={"description": "A supervisor closes (with closed_reason) or reopens"}),
     "closed_reason": fields.String(allow_none=True, validate=validate.Length(max=500)),
     **_located_fields()}, name="IncidentUpdateSchema")

@@ -85,7 +85,7 @@ def _call_form(session, tenant_id: uuid.UUID, call: Call | None, formdata=None) 
 
 
 def _open_incidents(session, tenant_id: uuid.UUID) -> list[Incident]:
-    return list(session.scalars(service.incidents_query(tenant_id, "open").limit(50)))
+    return list(session.scalars(service.incidents_query(tenant_id, unclosed=True).limit(50)))
 
 
 def _console(status: int = 200, form: CallForm | None = None, incident_form: IncidentForm | None = None,

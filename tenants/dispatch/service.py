@@ -1,0 +1,55 @@
+"""Dispatch's rules, one door for the API and the pages: sending an incident to agencies (dispatches.py), the
+e-mailed links (links.py), escalation (escalation.py), and the incident's timeline (timeline.py)."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.orm import Session
+from werkzeug.datastructures import FileStorage
+
+from siaga112.platform.audit.service import Actor
+from siaga112.platform.db import on_rollback
+from siaga112.platform.storage import file_store
+from siaga112.platform.tenancy.models import Tenant
+from siaga112.tenants.calls.models import Incident
+from siaga112.tenants.calls.service import get_incident
+
+from . import dispatches, links
+from .dispatches import (act, dispatchable_agencies, dispatches_query, follow, get_dispatch, get_photo,
+                         proposed_agencies, waiting_too_long)
+from .escalation import escalations_of, policy_view, set_policy, steps_of, sweep
+from .links import open_link, revoke_all
+from .models import Dispatch, DispatchPhoto
+from .timeline import timeline
+
+__all__ = ["act", "add_photo", "dispatchable_agencies", "dispatches_query", "escalations_of", "follow",
+           "get_dispatch", "get_incident", "get_photo", "open_link", "policy_view", "proposed_agencies", "revoke_all",
+           "send", "set_policy", "steps_of", "sweep", "timeline", "waiting_too_long"]
+
+PHOTO_TYPES = ("image/jpeg", "image/png")
+
+
+def send(session: Session, tenant: Tenant, incident: Incident, body: dict, actor: Actor,
+         public_url: str) -> list[Dispatch]:
+    """Dispatch the incident to the agencies chosen; those notified by the platform get an e-mail with a link."""
+    return dispatches.send(session, tenant, incident, body["agency_ids"], body.get("channel") or "platform",
+                           body.get("note"), actor,
+                           notify=lambda dispatch: links.mail_agency(session, tenant, dispatch, incident, public_url))
+
+
+def add_photo(session: Session, dispatch: Dispatch, upload: FileStorage, actor: Actor) -> DispatchPhoto:
+    """Store the photo (JPEG or PNG, the file store's checks) and attach it; the file goes if the change does not
+    commit."""
+    store = file_store()
+    stored = store.save(upload.stream, f"dispatch/{dispatch.tenant_id.hex}", accepted=PHOTO_TYPES)
+    on_rollback(session, lambda: store.delete(stored.key))
+    return dispatches.add_photo(session, dispatch, stored, upload.filename, actor)
+
+
+def incident_of(session: Session, dispatch: Dispatch) -> Incident:
+    return get_incident(session, dispatch.tenant_id, dispatch.incident_id)
+
+
+def agency_dispatches(session: Session, tenant_id: uuid.UUID, agency_ids, open_only: bool = True):
+    return list(session.scalars(dispatches_query(tenant_id, agency_ids=agency_ids, open_only=open_only).limit(500)))
