@@ -21,7 +21,7 @@ from flask_babel import lazy_gettext
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from .identity.access import ALLOWED_ROLES_ATTRIBUTE
+from .identity.access import ALLOWED_ROLES_ATTRIBUTE, tenant_context
 from .identity.principal import Principal
 from .identity.roles import PLATFORM_ROLES, ROLES
 from .tenancy.models import Tenant
@@ -127,7 +127,7 @@ def tenant_menu(principal: Principal | None, tenant: Tenant) -> list[Link]:
 
 def landing_panels(session: Session, principal: Principal, tenants: dict) -> list[Markup]:
     """The panels of every role the person holds, widest role first, each tenant role in its own tenant."""
-    from .tenancy.context import PLATFORM, TenantContext, set_context
+    from .tenancy.context import PLATFORM, set_context
 
     panels = sorted(_registry(current_app).panels, key=lambda panel: (ROLES.index(panel.role), panel.order))
     rendered, seen = [], set()
@@ -142,7 +142,7 @@ def landing_panels(session: Session, principal: Principal, tenants: dict) -> lis
             if (grant.role == panel.role and tenant is not None and tenant.status != "suspended"
                     and (panel, tenant.id) not in seen):
                 seen.add((panel, tenant.id))
-                set_context(session, TenantContext(tenant.id))
+                set_context(session, tenant_context(principal, grant.role, tenant))  # a responder: its agencies only
                 rendered.append(panel.render(session, tenant, principal))
     set_context(session, PLATFORM)
     return rendered

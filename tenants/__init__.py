@@ -34,6 +34,9 @@ def register(app, api) -> None:
     app.register_blueprint(calls_views.bp)
     calls_views.register_navigation(app)
     api.register_blueprint(importlib.import_module("siaga112.tenants.dispatch.api").blp)
+    dispatch_views = importlib.import_module("siaga112.tenants.dispatch.views")
+    app.register_blueprint(dispatch_views.bp)
+    dispatch_views.register_navigation(app)
     app.register_blueprint(_frame)
     for endpoint, label, order in MENU:
         add_menu_entry(app, endpoint, label, tenant=True, order=order)

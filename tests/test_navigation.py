@@ -78,7 +78,7 @@ EXPECTED = {  # pages each role must find in its menus (by path end), and pages 
                         "/training", "/board"}, {"/admin/tenants", "/onboarding/queue", "/console"}),
     "supervisor": ({"/console", "/board", "/roster", "/shifts", "/agencies", "/training"}, {"/people", "/onboarding"}),
     "operator": ({"/console", "/roster", "/shifts", "/agencies"}, {"/people", "/onboarding", "/training", "/board"}),
-    "agency_responder": (set(), {"/people", "/roster", "/agencies", "/onboarding", "/console", "/board"}),
+    "agency_responder": ({"/agency"}, {"/people", "/roster", "/agencies", "/onboarding", "/console", "/board"}),
 }
 
 
@@ -105,7 +105,7 @@ LANDING = {  # the panel each role lands on, and a phrase of its work (Bahasa In
     "regional_admin": ('id="readiness"', "Langkah berikutnya"),
     "supervisor": ('id="call-floor"', "Buka papan pantau"),
     "operator": ('id="call-floor"', "Buka konsol"),
-    "agency_responder": ('id="agency-', "Cara pusat panggilan menghubungi instansi Anda"),
+    "agency_responder": ('id="agency-dispatches"', "Buka penugasan"),
 }
 
 

@@ -142,7 +142,7 @@ def check_access(allowed: tuple[str, ...]) -> Access:
         if tenant.status == "suspended" and role not in PLATFORM_ROLES:
             raise Forbidden(N_("%(region)s is suspended on Siaga112. Contact the ministry's 112 team to restore "
                                "access."), code="tenant_suspended", region=tenant.name)
-        context = _tenant_context(principal, role, tenant)
+        context = tenant_context(principal, role, tenant)
         if current_context(session) != context:
             set_context(session, context)
     elif role in PLATFORM_ROLES:
@@ -152,7 +152,7 @@ def check_access(allowed: tuple[str, ...]) -> Access:
     return access
 
 
-def _tenant_context(principal: Principal, role: str, tenant: Tenant):
+def tenant_context(principal: Principal, role: str, tenant: Tenant):
     """An agency responder works in an agency context: the database shows them their own agencies' dispatches
     only, whatever a query asks for."""
     if role != AGENCY_RESPONDER:

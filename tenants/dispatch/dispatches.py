@@ -133,6 +133,9 @@ def act(session: Session, dispatch: Dispatch, action: str, fields: dict, actor: 
         dispatch.acknowledged_at, dispatch.acknowledged_by, dispatch.acknowledged_via = now, actor.user_id, via
         dispatch.acknowledged_name = (fields.get("name") or "").strip()[:120] or None
         changed = True
+    named = (fields.get("name") or "").strip()[:120]
+    if named and not dispatch.acknowledged_name and dispatch.acknowledged_at is not None:
+        dispatch.acknowledged_name, changed = named, True  # a link's holder names themselves with the report
     if action == "on_scene" and dispatch.on_scene_at is None:
         dispatch.on_scene_at, changed = now, True
     if action == "report":

@@ -1,0 +1,72 @@
+"""The dispatch pages' forms (Flask-WTF: each carries its CSRF token) and the labels they show."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from siaga112.tenants.directory.forms import SelectChoice
+
+STATUS_LABELS = {
+    "sent": lazy_gettext("Waiting for acknowledgement"),
+    "acknowledged": lazy_gettext("Acknowledged"),
+    "on_scene": lazy_gettext("On scene"),
+    "reported": lazy_gettext("Reported"),
+    "done": lazy_gettext("Done"),
+    "cancelled": lazy_gettext("Cancelled"),
+}
+INCIDENT_STATUS_LABELS = {
+    "open": lazy_gettext("Open, not dispatched"),
+    "dispatched": lazy_gettext("Dispatched, waiting for acknowledgement"),
+    "responding": lazy_gettext("Agencies responding"),
+    "closed": lazy_gettext("Closed"),
+}
+VIA_LABELS = {"user": lazy_gettext("signed in"), "link": lazy_gettext("via the e-mailed link"),
+              "machine": lazy_gettext("by the agency's system")}
+ENTRY_LABELS = {
+    "incident_opened": lazy_gettext("Incident opened"),
+    "call_offered": lazy_gettext("Call came in"),
+    "call_answered": lazy_gettext("Call answered"),
+    "call_ended": lazy_gettext("Call ended"),
+    "call_note": lazy_gettext("Operator's note"),
+    "dispatch_sent": lazy_gettext("Dispatched"),
+    "acknowledged": lazy_gettext("Acknowledged"),
+    "on_scene": lazy_gettext("On scene"),
+    "reported": lazy_gettext("Follow-up report"),
+    "photo": lazy_gettext("Photo added"),
+    "done": lazy_gettext("Done"),
+    "cancelled": lazy_gettext("Dispatch cancelled"),
+    "escalated": lazy_gettext("Escalated"),
+    "incident_closed": lazy_gettext("Incident closed"),
+}
+STEP_LABELS = {"agency_again": lazy_gettext("the agency reminded"),
+               "supervisor_on_duty": lazy_gettext("the supervisor on duty told"),
+               "regional_admin": lazy_gettext("the regional admin told")}
+CHANNEL_LABELS = {"platform": lazy_gettext("Notify through Siaga112 (e-mail with a link)"),
+                  "phone": lazy_gettext("I phoned the agency (log it)")}
+
+
+class DispatchForm(FlaskForm):
+    agency_ids = SelectMultipleField(lazy_gettext("Agencies"), widget=ListWidget(prefix_label=False),
+                                     option_widget=CheckboxInput(), validators=[InputRequired()])
+    channel = RadioField(lazy_gettext("How"), choices=[SelectChoice(value, label) for value, label in CHANNEL_LABELS.items()],
+                         default="platform")
+    note = StringField(lazy_gettext("Note for the agency"), validators=[Optional(), Length(max=1000)])
+
+
+class ActForm(FlaskForm):
+    """A one-tap action: only its CSRF token (the action is in the URL)."""
+
+
+class ReportForm(FlaskForm):
+    text = TextAreaField(lazy_gettext("Follow-up report"), validators=[InputRequired(), Length(max=4000)])
+    photo = FileField(lazy_gettext("Photo (JPEG or PNG, optional)"))
+    name = StringField(lazy_gettext("Your name"), validators=[Optional(), Length(max=120)])
+
+
+class CancelForm(FlaskForm):
+    reason = StringField(lazy_gettext("Why cancel"), validators=[InputRequired(), Length(max=500)])
