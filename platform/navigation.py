@@ -59,10 +59,22 @@ class LandingPanel:
     order: int
 
 
+@dataclass(frozen=True)
+class PageSection:
+    """A part of another context's page: `render(session, tenant)` returns HTML, in the request's context. Lets a
+    context add to a page it does not own (dispatch's escalations on the calls board) without either importing
+    the other."""
+
+    page: str
+    render: Callable[[Session, Tenant], Markup]
+    order: int
+
+
 @dataclass
 class _Registry:
     entries: list[MenuEntry] = field(default_factory=list)
     panels: list[LandingPanel] = field(default_factory=list)
+    sections: list[PageSection] = field(default_factory=list)
 
 
 def _registry(app: Flask) -> _Registry:
@@ -77,6 +89,16 @@ def add_landing_panel(app: Flask, role: str, render, *, order: int = 100) -> Non
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
     _registry(app).panels.append(LandingPanel(role, render, order))
+
+
+def add_page_section(app: Flask, page: str, render, *, order: int = 100) -> None:
+    _registry(app).sections.append(PageSection(page, render, order))
+
+
+def page_sections(page: str, session: Session, tenant: Tenant) -> list[Markup]:
+    """The sections other contexts add to `page`, in their order."""
+    found = sorted((s for s in _registry(current_app).sections if s.page == page), key=lambda s: s.order)
+    return [section.render(session, tenant) for section in found]
 
 
 def allowed_roles(endpoint: str) -> frozenset[str]:

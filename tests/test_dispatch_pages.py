@@ -119,3 +119,29 @@ def _anonymous_csrf(app, client) -> str:
     with client.session_transaction() as browser_session:
         browser_session["csrf_token"] = raw
     return URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(raw)
+
+
+def test_the_regional_admin_edits_the_escalation_steps_on_a_page_and_the_board_shows_whats_unacknowledged(
+        app, web, pbx, region, database):  # noqa: F811
+    csrf = sign_in(app, web, region["people"]["admin"][0])
+    shown = web.get(page(region, "/escalation-policy")).get_data(as_text=True)
+    assert 'id="national-default"' in shown and 'value="5"' in shown
+    form = {"csrf_token": csrf, "steps-0-after_minutes": "7", "steps-0-action": "agency_again",
+            "steps-1-after_minutes": "3", "steps-1-action": "regional_admin"}
+    refused = web.post(page(region, "/escalation-policy"), data=form)
+    assert refused.status_code == 422 and "lebih lambat" in refused.get_data(as_text=True)
+    form["steps-1-after_minutes"] = "12"
+    assert web.post(page(region, "/escalation-policy"), data=form).status_code == 302
+    saved = web.get(api(region, "/escalation-policy"), headers=headers(region, "admin")).json
+    assert saved["steps"] == [{"after_minutes": 7, "action": "agency_again"},
+                              {"after_minutes": 12, "action": "regional_admin"}]
+    etag = web.get(api(region, "/escalation-policy"), headers=headers(region, "admin")).headers["ETag"]
+    web.put(api(region, "/escalation-policy"), headers={**headers(region, "admin"), "If-Match": etag}, json={"steps": [
+        {"after_minutes": 5, "action": "agency_again"}, {"after_minutes": 10, "action": "supervisor_on_duty"},
+        {"after_minutes": 20, "action": "regional_admin"}]})
+    incident = an_incident(web, pbx, region)
+    fire = dispatch(web, region, incident, "fire")["damkar"]
+    sign_in(app, web, region["people"]["supervisor"][0])
+    board = web.get(page(region, "/board")).get_data(as_text=True)
+    assert f'data-dispatch="{fire["id"]}"' in board and "Belum dikonfirmasi" in board
+    assert web.get(page(region, "/escalation-policy")).status_code == 200  # a supervisor reads it

@@ -75,9 +75,11 @@ EXPECTED = {  # pages each role must find in its menus (by path end), and pages 
     "ministry_verifier": ({"/onboarding/queue", "/onboarding/pipeline"}, {"/admin/tenants", "/admin/people"}),
     "national_monitor": ({"/onboarding/pipeline"}, {"/onboarding/queue", "/admin/people"}),
     "regional_admin": ({"/onboarding", "/people", "/agencies", "/numbers", "/categories", "/shifts", "/roster",
-                        "/training", "/board"}, {"/admin/tenants", "/onboarding/queue", "/console"}),
-    "supervisor": ({"/console", "/board", "/roster", "/shifts", "/agencies", "/training"}, {"/people", "/onboarding"}),
-    "operator": ({"/console", "/roster", "/shifts", "/agencies"}, {"/people", "/onboarding", "/training", "/board"}),
+                        "/training", "/board", "/escalation-policy"}, {"/admin/tenants", "/onboarding/queue", "/console"}),
+    "supervisor": ({"/console", "/board", "/roster", "/shifts", "/agencies", "/training", "/escalation-policy"},
+                   {"/people", "/onboarding"}),
+    "operator": ({"/console", "/roster", "/shifts", "/agencies"}, {"/people", "/onboarding", "/training", "/board",
+                                                                  "/escalation-policy", "/agency"}),
     "agency_responder": ({"/agency"}, {"/people", "/roster", "/agencies", "/onboarding", "/console", "/board"}),
 }
 

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from siaga112.platform.db import request_session
 from siaga112.platform.identity.access import current_access, roles_allowed
 from siaga112.platform.identity.roles import SUPERVISOR
+from siaga112.platform.navigation import page_sections
 from siaga112.platform.refusals import Refusal, form_error
 from siaga112.platform.web import chosen_id
 from siaga112.tenants.categories import service as categories
@@ -219,7 +220,8 @@ def _board_context() -> dict:
             "every_callback": every,
             "blocks": list(session.scalars(service.blocks_query(access.tenant.id).limit(50))),
             "callback_form": CallbackForm(formdata=None), "action_form": ActionForm(formdata=None),
-            "is_supervisor": access.role == SUPERVISOR, "me": access.principal.user_id}
+            "is_supervisor": access.role == SUPERVISOR, "me": access.principal.user_id,
+            "sections": page_sections("calls.board", session, access.tenant)}
 
 
 @bp.get("/tenants/<tenant>/board")

@@ -7,7 +7,7 @@ Every change is audited and moves the dispatch forward only; doing again what is
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -267,9 +267,7 @@ def get_photo(session: Session, dispatch: Dispatch, photo_id: uuid.UUID) -> Disp
     return photo
 
 
-def waiting_too_long(session: Session, tenant_id: uuid.UUID, older_than: timedelta = timedelta(minutes=5)):
-    """Dispatches still not acknowledged after `older_than`, the oldest first (the board shows them)."""
-    cutoff = datetime.now(timezone.utc) - older_than
-    return list(session.scalars(select(Dispatch).where(
-        Dispatch.tenant_id == tenant_id, Dispatch.status == "sent", Dispatch.sent_at <= cutoff)
-        .order_by(Dispatch.sent_at).limit(50)))
+def unacknowledged(session: Session, tenant_id: uuid.UUID, limit: int = 50) -> list[Dispatch]:
+    """Dispatches no agency has acknowledged yet, the longest waiting first (the supervisor's board shows them)."""
+    return list(session.scalars(select(Dispatch).where(Dispatch.tenant_id == tenant_id, Dispatch.status == "sent")
+                                .order_by(Dispatch.sent_at, Dispatch.id).limit(limit)))

@@ -5,8 +5,11 @@ from __future__ import annotations
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import RadioField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms import FieldList, Form, FormField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField, \
+    TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from .models import MAX_AFTER_MINUTES, MAX_STEPS
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from siaga112.tenants.directory.forms import SelectChoice
@@ -70,3 +73,18 @@ class ReportForm(FlaskForm):
 
 class CancelForm(FlaskForm):
     reason = StringField(lazy_gettext("Why cancel"), validators=[InputRequired(), Length(max=500)])
+
+
+class StepForm(Form):
+    """One row of the escalation policy; a row left without minutes is no step."""
+
+    after_minutes = IntegerField(lazy_gettext("After (minutes)"),
+                                 validators=[Optional(), NumberRange(1, MAX_AFTER_MINUTES)])
+    action = SelectField(lazy_gettext("Then"), choices=[SelectChoice(value, label) for value, label in (
+        ("agency_again", lazy_gettext("Remind the agency")),
+        ("supervisor_on_duty", lazy_gettext("Tell the supervisor on duty (roster)")),
+        ("regional_admin", lazy_gettext("Tell the regional admin")))], default="agency_again")
+
+
+class PolicyForm(FlaskForm):
+    steps = FieldList(FormField(StepForm), min_entries=MAX_STEPS, max_entries=MAX_STEPS)

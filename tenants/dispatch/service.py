@@ -17,7 +17,7 @@ from siaga112.tenants.calls.service import get_incident
 
 from . import dispatches, links
 from .dispatches import (act, dispatchable_agencies, dispatches_query, follow, get_dispatch, get_photo,
-                         proposed_agencies, waiting_too_long)
+                         proposed_agencies, unacknowledged)
 from .escalation import escalations_of, policy_view, set_policy, steps_of, sweep
 from .links import open_link, revoke_all
 from .models import Dispatch, DispatchPhoto
@@ -25,7 +25,7 @@ from .timeline import timeline
 
 __all__ = ["act", "add_photo", "dispatchable_agencies", "dispatches_query", "escalations_of", "follow",
            "get_dispatch", "get_incident", "get_photo", "open_link", "policy_view", "proposed_agencies", "revoke_all",
-           "send", "set_policy", "steps_of", "sweep", "timeline", "waiting_too_long"]
+           "send", "set_policy", "steps_of", "sweep", "timeline", "unacknowledged"]
 
 PHOTO_TYPES = ("image/jpeg", "image/png")
 

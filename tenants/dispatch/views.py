@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from siaga112.platform.db import request_session
 from siaga112.platform.identity.access import current_access, public, roles_allowed
-from siaga112.platform.identity.roles import AGENCY_RESPONDER
+from siaga112.platform.identity.roles import AGENCY_RESPONDER, REGIONAL_ADMIN, SUPERVISOR
 from siaga112.platform.refusals import N_, NotFound, Refusal, form_error
 from siaga112.platform.storage import download
 from siaga112.platform.tenancy.models import Tenant
@@ -25,7 +25,7 @@ from siaga112.tenants.directory.forms import SelectChoice
 from . import service
 from .api import CENTRE, SENDERS, public_url
 from .forms import (CHANNEL_LABELS, ENTRY_LABELS, INCIDENT_STATUS_LABELS, STATUS_LABELS, STEP_LABELS, VIA_LABELS,
-                    ActForm, CancelForm, DispatchForm, ReportForm)
+                    ActForm, CancelForm, DispatchForm, PolicyForm, ReportForm)
 from .links import GONE, link_actor
 
 bp = Blueprint("tenants_dispatch_web", __name__, template_folder="templates")
@@ -114,6 +114,42 @@ def timeline(tenant, incident_id):
     found = service.get_incident(session, access.tenant.id, incident_id)
     return _render("dispatch/timeline.html", tenant=access.tenant, incident=found,
                    entries=service.timeline(session, found))
+
+
+# --- the region's escalation policy (its admin) ------------------------------------------------------------
+
+def _policy_page(status: int = 200, form: PolicyForm | None = None, problem: str | None = None):
+    access, session = current_access(), request_session()
+    policy = service.policy_view(session, access.tenant.id)
+    if form is None:
+        form = PolicyForm(formdata=None, data={"steps": [
+            {"after_minutes": step.after_minutes, "action": step.action} for step in policy.steps]})
+    return _render("dispatch/policy.html", status, tenant=access.tenant, policy=policy, form=form,
+                   editable=access.role == REGIONAL_ADMIN, problem=problem)
+
+
+@bp.get("/tenants/<tenant>/escalation-policy")
+@roles_allowed(SUPERVISOR, REGIONAL_ADMIN)
+def policy(tenant):
+    return _policy_page()
+
+
+@bp.post("/tenants/<tenant>/escalation-policy")
+@roles_allowed(REGIONAL_ADMIN)
+def save_policy(tenant):
+    access, session = current_access(), request_session()
+    form = PolicyForm()
+    if not form.validate_on_submit():
+        return _policy_page(422, form)
+    steps = [{"after_minutes": row.after_minutes.data, "action": row.action.data} for row in form.steps
+             if row.after_minutes.data]
+    try:
+        service.set_policy(session, access.tenant.id, steps, access.actor())
+    except Refusal as refusal:
+        session.rollback()
+        return _policy_page(refusal.status, form, refusal.text())
+    flash(_("Escalation policy saved. Dispatches sent from now on follow it."))
+    return redirect(url_for(".policy", tenant=tenant))
 
 
 # --- the agency responders' page --------------------------------------------------------------------------
@@ -222,10 +258,25 @@ def link_act(slug, token, action):
 def register_navigation(app) -> None:
     from flask_babel import lazy_gettext
 
-    from siaga112.platform.navigation import add_landing_panel, add_menu_entry
+    from siaga112.platform.navigation import add_landing_panel, add_menu_entry, add_page_section
 
     add_menu_entry(app, "tenants_dispatch_web.agency", lazy_gettext("Dispatches"), tenant=True, order=4)
+    add_menu_entry(app, "tenants_dispatch_web.policy", lazy_gettext("Escalation"), tenant=True, order=45)
     add_landing_panel(app, AGENCY_RESPONDER, _agency_panel, order=10)
+    add_page_section(app, "calls.board", _board_section, order=10)
+
+
+def _board_section(session, tenant):
+    """On the supervisor's board: the dispatches no agency has acknowledged yet, the longest waiting first, with
+    how often each was escalated (the supervisor phones the agency)."""
+    from markupsafe import Markup
+
+    waiting = service.unacknowledged(session, tenant.id)
+    fired = service.escalations_of(session, tenant.id, [d.id for d in waiting])
+    counts = {d.id: sum(1 for e in fired if e.dispatch_id == d.id and e.fired_at) for d in waiting}
+    incidents = {d.incident_id: service.incident_of(session, d) for d in waiting}
+    return Markup(render_template("dispatch/board_section.html", tenant=tenant, waiting=waiting, counts=counts,
+                                  incidents=incidents))
 
 
 def _agency_panel(session, tenant, principal):
