@@ -4,6 +4,7 @@ from flask import Blueprint
 from flask_babel import lazy_gettext
 
 from .categories import jobs as _category_jobs  # noqa: F401  (registers the tenant.created handler in every process)
+from .dispatch import webhooks as _dispatch_webhooks  # noqa: F401  (registers the webhook deliveries' handler)
 
 CONTEXTS = ("directory", "categories", "roster", "training")
 # The tenant pages' menu entries, in order (platform/navigation.py shows each to the roles its view allows).

@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import delete, select, text
 
 from siaga112.platform.audit.models import AuditEntry
 from siaga112.platform.identity import roles
@@ -22,7 +22,7 @@ from siaga112.tenants.categories.models import CategoryAgency, IncidentCategory
 from siaga112.tenants.categories.service import ensure_national_categories
 from siaga112.tenants.directory.models import Agency
 from siaga112.tenants.dispatch import service
-from siaga112.tenants.dispatch.models import Dispatch, Escalation
+from siaga112.tenants.dispatch.models import Dispatch, Escalation, EscalationPolicy
 from tests.test_invitations import bearer, person
 from tests.test_onboarding_helpers import tenant_of
 from tests.test_telephony_intake import add_line, machine_token
@@ -40,20 +40,21 @@ def web(app):
 
 @pytest.fixture(scope="module")
 def region(database):
-    """Banyumas with police and fire, its fire category going to both, and its call centre's people."""
+    """Banyumas with police and fire, its fire category going to both, and its call centre's people (the region and
+    its agencies made once for every module that uses it)."""
     tenant = tenant_of(database, BANYUMAS)
     add_line(database, tenant, LINE)
     with database.transaction(TenantContext(tenant.id)) as session:
         ensure_national_categories(session, tenant.id)
-        police = Agency(tenant_id=tenant.id, name="Polresta Banyumas", kind="police", email="spkt@polres.example.go.id")
-        fire = Agency(tenant_id=tenant.id, name="Damkar Banyumas", kind="fire", email="damkar@banyumas.example.go.id")
-        session.add_all([police, fire])
-        session.flush()
+        agencies = {key: _agency(session, tenant.id, name, kind, email).id for key, name, kind, email in (
+            ("police", "Polresta Banyumas", "police", "spkt@polres.example.go.id"),
+            ("fire", "Damkar Banyumas", "fire", "damkar@banyumas.example.go.id"))}
         fire_category = session.scalar(select(IncidentCategory).where(IncidentCategory.tenant_id == tenant.id,
                                                                       IncidentCategory.code == "fire"))
-        for agency in (police, fire):
-            session.add(CategoryAgency(tenant_id=tenant.id, category_id=fire_category.id, agency_id=agency.id))
-        agencies = {"police": police.id, "fire": fire.id}
+        routed = set(session.scalars(select(CategoryAgency.agency_id).where(
+            CategoryAgency.category_id == fire_category.id)))
+        session.add_all(CategoryAgency(tenant_id=tenant.id, category_id=fire_category.id, agency_id=agency_id)
+                        for agency_id in agencies.values() if agency_id not in routed)
     people = {}
     for name, role, agency in (("operator", roles.OPERATOR, None), ("supervisor", roles.SUPERVISOR, None),
                                ("admin", roles.REGIONAL_ADMIN, None), ("police", roles.AGENCY_RESPONDER, "police"),
@@ -63,6 +64,15 @@ def region(database):
             grant_role(session, user, role, tenant.id, agencies[agency] if agency else None)
         people[name] = (user, bearer(database, user))
     return {"tenant": tenant, "agencies": agencies, "people": people}
+
+
+def _agency(session, tenant_id, name, kind, email) -> Agency:
+    found = session.scalar(select(Agency).where(Agency.tenant_id == tenant_id, Agency.name == name))
+    if found is None:
+        found = Agency(tenant_id=tenant_id, name=name, kind=kind, email=email)
+        session.add(found)
+        session.flush()
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -298,7 +308,13 @@ def test_two_sweeps_at_once_never_send_the_same_step_twice(web, pbx, region, dat
     assert mails_to(database, "damkar@banyumas.example.go.id", incident) == before + 1  # the reminder, once
 
 
-def test_the_regional_admin_sets_the_regions_steps(web, region):
+def back_to_the_national_default(database, region) -> None:
+    with database.transaction(TenantContext(region["tenant"].id)) as session:
+        session.execute(delete(EscalationPolicy).where(EscalationPolicy.tenant_id == region["tenant"].id))
+
+
+def test_the_regional_admin_sets_the_regions_steps(web, region, database):
+    back_to_the_national_default(database, region)
     path = api(region, "/escalation-policy")
     admin = headers(region, "admin")
     shown = web.get(path, headers=admin)

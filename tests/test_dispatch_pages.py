@@ -13,7 +13,8 @@ from siaga112.platform.audit.models import AuditEntry
 from siaga112.platform.mail import OutgoingMail
 from siaga112.platform.tenancy.context import PLATFORM, TenantContext
 from siaga112.tenants.dispatch.models import DispatchLink
-from tests.test_dispatch import LINK, PNG, an_incident, api, dispatch, headers, pbx, region, web  # noqa: F401
+from tests.test_dispatch import (LINK, PNG, an_incident, api, back_to_the_national_default, dispatch, headers, pbx,  # noqa: F401
+                                 region, web)
 from tests.test_roster_pages import sign_in
 
 
@@ -123,6 +124,7 @@ def _anonymous_csrf(app, client) -> str:
 
 def test_the_regional_admin_edits_the_escalation_steps_on_a_page_and_the_board_shows_whats_unacknowledged(
         app, web, pbx, region, database):  # noqa: F811
+    back_to_the_national_default(database, region)
     csrf = sign_in(app, web, region["people"]["admin"][0])
     shown = web.get(page(region, "/escalation-policy")).get_data(as_text=True)
     assert 'id="national-default"' in shown and 'value="5"' in shown

@@ -21,8 +21,9 @@ def test_the_tenant_tables_are_the_expected_ones():
 # In an agency context (an agency responder, a dispatch link) these tables are narrowed further, by a restrictive
 # policy: the dispatch tables to the context's agencies, incidents to those dispatched to them, the call floor to
 # nothing.
-AGENCY_NARROWED = {"dispatches", "dispatch_links", "dispatch_photos", "escalations", "incidents", "calls",
-                   "call_events", "call_blocks", "callbacks", "handovers", "agent_extensions"}
+AGENCY_NARROWED = {"dispatches", "dispatch_links", "dispatch_photos", "escalations", "agency_webhooks",
+                   "webhook_deliveries", "incidents", "calls", "call_events", "call_blocks", "callbacks", "handovers",
+                   "agent_extensions"}
 
 
 def test_every_tenant_table_forces_row_level_security_with_a_policy(services):

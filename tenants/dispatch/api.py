@@ -15,9 +15,9 @@ from siaga112.platform.identity.roles import AGENCY_RESPONDER, MACHINE_CLIENT, O
 from siaga112.platform.storage import download
 
 from . import service
-from .schemas import (AgencyDispatchQuerySchema, DispatchActionSchema, DispatchCreateSchema, DispatchQuerySchema,
+from .schemas import (AgencyDispatchQuerySchema, DeliverySchema, DispatchActionSchema, DispatchCreateSchema, DispatchQuerySchema,
                       DispatchSchema, EscalationPolicySchema, PhotoSchema, PhotoUploadSchema, ProposalSchema,
-                      TimelineEntrySchema)
+                      TimelineEntrySchema, WebhookCreatedSchema, WebhookCreateSchema, WebhookSchema)
 
 blp = ApiBlueprint("dispatch", __name__, url_prefix="/api/v1/tenants/<tenant>",
                    description="Dispatches of incidents to agencies, acknowledgement, follow-up reports, escalation.")
@@ -88,7 +88,7 @@ class DispatchActions(MethodView):
         scope = tenant_scope()
         dispatch = scoped_dispatch(incident_id, dispatch_id)
         blp.if_match_given({"id": str(dispatch.id), "version": dispatch.version})
-        return blp.versioned(service.act(scope.session, dispatch, body["action"], body, scope.actor))
+        return blp.versioned(service.act(scope.session, dispatch, body["action"], body, scope.actor, public_url()))
 
 
 @blp.route("/incidents/<uuid:incident_id>/dispatches/<uuid:dispatch_id>/photos")
@@ -149,3 +149,44 @@ class Policy(MethodView):
         scope = tenant_scope()
         blp.check_version(service.policy_view(scope.session, scope.tenant_id))
         return blp.versioned(service.set_policy(scope.session, scope.tenant_id, body["steps"], scope.actor))
+
+
+@blp.route("/agency-webhooks")
+class Webhooks(MethodView):
+    @blp.operation((REGIONAL_ADMIN, SUPERVISOR), WebhookSchema(many=True), page=PAGE)
+    def get(self, tenant):
+        """The webhooks of the region's agencies (their own systems), the newest first"""
+        return service.webhooks_query(tenant_scope().tenant_id)
+
+    @blp.operation((REGIONAL_ADMIN,), WebhookCreatedSchema, 201, body=WebhookCreateSchema,
+                   refusals={422: "Not https (http only to this machine), or not an agency of the region"})
+    def post(self, body, tenant):
+        """Register an agency's system: its dispatches are POSTed there, HMAC-signed with the secret this answer
+        shows once; audited"""
+        scope = tenant_scope()
+        return service.register_webhook(scope.session, scope.tenant_id, body["agency_id"], body["url"], scope.actor)
+
+
+@blp.route("/agency-webhooks/<uuid:webhook_id>")
+class OneWebhook(MethodView):
+    @blp.operation((REGIONAL_ADMIN, SUPERVISOR), WebhookSchema)
+    def get(self, tenant, webhook_id):
+        """One webhook"""
+        scope = tenant_scope()
+        return service.get_webhook(scope.session, scope.tenant_id, webhook_id)
+
+    @blp.operation((REGIONAL_ADMIN,), status=204)
+    def delete(self, tenant, webhook_id):
+        """Stop posting to it (deliveries not made yet are dropped); audited"""
+        scope = tenant_scope()
+        service.deactivate_webhook(scope.session, service.get_webhook(scope.session, scope.tenant_id, webhook_id),
+                                   scope.actor)
+
+
+@blp.route("/agency-webhooks/<uuid:webhook_id>/deliveries")
+class WebhookDeliveries(MethodView):
+    @blp.operation((REGIONAL_ADMIN, SUPERVISOR), DeliverySchema(many=True), page=PAGE)
+    def get(self, tenant, webhook_id):
+        """Its deliveries, the newest first: attempts, the last answer, when it was delivered"""
+        scope = tenant_scope()
+        return service.deliveries_query(service.get_webhook(scope.session, scope.tenant_id, webhook_id))

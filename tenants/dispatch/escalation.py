@@ -144,7 +144,10 @@ def _notify(session: Session, tenant: Tenant, escalation: Escalation, dispatch: 
     from .links import mail_agency
 
     if escalation.action == "agency_again":
-        return int(mail_agency(session, tenant, dispatch, incident, public_url, reminder=True))
+        from .webhooks import announce
+
+        hooks = announce(session, tenant, dispatch, incident, "dispatch.reminder", public_url)
+        return int(mail_agency(session, tenant, dispatch, incident, public_url, reminder=True)) + hooks
     people = (supervisors_on_duty(session, tenant, now) if escalation.action == "supervisor_on_duty"
               else members(session, tenant.id, REGIONAL_ADMIN))
     waited = int((now - dispatch.sent_at).total_seconds() // 60)

@@ -212,3 +212,60 @@ class Escalation(TenantOwned, Base):
     fired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     notified: Mapped[int | None] = mapped_column(Integer)  # how many people or addresses it reached
+
+
+WEBHOOK_EVENTS = ("dispatch.sent", "dispatch.reminder", "dispatch.cancelled")
+
+
+class AgencyWebhook(TenantOwned, Base):
+    """Where an agency's own system (a PSC 119 app) wants its dispatches: each is POSTed there, HMAC-signed with the
+    webhook's secret. The system answers through the API, as a machine client of the region."""
+
+    __tablename__ = "agency_webhooks"
+    __table_args__ = tenant_table_args(
+        "agency_webhooks",
+        CheckConstraint("url ~ '^https?://'", name="url_scheme"),
+        ForeignKeyConstraint(["tenant_id", "agency_id"], ["agencies.tenant_id", "agencies.id"],
+                             name="fk_agency_webhooks_tenant_agency"),
+        Index("ix_agency_webhooks_tenant_agency", "tenant_id", "agency_id"),
+    )
+
+    agency_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    url: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str] = mapped_column(String(100))  # the HMAC key: the platform signs with it, so it is kept
+    active: Mapped[bool] = mapped_column(server_default=text("true"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+
+    agency: Mapped[Agency] = relationship(viewonly=True, lazy="joined", innerjoin=True, primaryjoin=(
+        "and_(foreign(AgencyWebhook.tenant_id) == Agency.tenant_id, foreign(AgencyWebhook.agency_id) == Agency.id)"))
+
+
+class WebhookDelivery(TenantOwned, Base):
+    """One event for one webhook: its id is the event id the receiver deduplicates on, the same on every retry."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = tenant_table_args(
+        "webhook_deliveries",
+        CheckConstraint(f"event IN {WEBHOOK_EVENTS!r}", name="event"),
+        CheckConstraint("attempts >= 0", name="attempts"),
+        ForeignKeyConstraint(["tenant_id", "webhook_id"], ["agency_webhooks.tenant_id", "agency_webhooks.id"],
+                             name="fk_webhook_deliveries_tenant_webhook", ondelete="CASCADE"),
+        ForeignKeyConstraint(["tenant_id", "dispatch_id"], ["dispatches.tenant_id", "dispatches.id"],
+                             name="fk_webhook_deliveries_tenant_dispatch", ondelete="CASCADE"),
+        ForeignKeyConstraint(["tenant_id", "agency_id"], ["agencies.tenant_id", "agencies.id"],
+                             name="fk_webhook_deliveries_tenant_agency"),
+        Index("ix_webhook_deliveries_tenant_webhook", "tenant_id", "webhook_id", "created_at"),
+    )
+
+    webhook_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    dispatch_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    agency_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    event: Mapped[str] = mapped_column(String(40))
+    body: Mapped[str] = mapped_column(String(8000))  # the JSON sent, byte for byte the same on every attempt
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(1000))

@@ -2,7 +2,7 @@ from marshmallow import Schema, fields, validate
 
 from siaga112.platform.storage import MAX_UPLOAD_BYTES
 
-from .models import ACTIONS, CHANNELS, MAX_AFTER_MINUTES, MAX_STEPS, STATUSES, STEP_ACTIONS, VIAS
+from .models import ACTIONS, CHANNELS, MAX_AFTER_MINUTES, MAX_STEPS, STATUSES, STEP_ACTIONS, VIAS, WEBHOOK_EVENTS
 from .timeline import KINDS
 
 
@@ -103,3 +103,35 @@ class TimelineEntrySchema(Schema):
     agency = fields.String(dump_only=True, allow_none=True)
     detail = fields.String(dump_only=True, allow_none=True)
     call_id = fields.UUID(dump_only=True, allow_none=True)
+
+
+class WebhookSchema(Schema):
+    id = fields.UUID(dump_only=True)
+    agency = fields.Nested(AgencyRefSchema, dump_only=True)
+    url = fields.String(dump_only=True)
+    active = fields.Boolean(dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+
+
+class WebhookCreatedSchema(WebhookSchema):
+    secret = fields.String(dump_only=True, metadata={
+        "description": "The HMAC-SHA256 key of X-Siaga112-Signature (t=<unix time>,v1=<hex of HMAC over "
+                       "'<t>.<body>'>): shown this once; register a new webhook to change it"})
+
+
+WebhookCreateSchema = Schema.from_dict({
+    "agency_id": fields.UUID(required=True),
+    "url": fields.String(required=True, validate=validate.Length(min=8, max=500),
+                         metadata={"description": "https:// (http:// only to this machine, for testing)"}),
+}, name="WebhookCreateSchema")
+
+
+class DeliverySchema(Schema):
+    id = fields.UUID(dump_only=True, metadata={"description": "The event id (X-Siaga112-Event), the same on retries"})
+    event = fields.String(dump_only=True, metadata={"enum": list(WEBHOOK_EVENTS)})
+    dispatch_id = fields.UUID(dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+    attempts = fields.Integer(dump_only=True)
+    delivered_at = fields.DateTime(dump_only=True, allow_none=True)
+    last_status = fields.Integer(dump_only=True, allow_none=True)
+    last_error = fields.String(dump_only=True, allow_none=True)

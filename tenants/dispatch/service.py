@@ -15,27 +15,45 @@ from siaga112.platform.tenancy.models import Tenant
 from siaga112.tenants.calls.models import Incident
 from siaga112.tenants.calls.service import get_incident
 
-from . import dispatches, links
-from .dispatches import (act, dispatchable_agencies, dispatches_query, follow, get_dispatch, get_photo,
+from . import dispatches, links, webhooks
+from .dispatches import (dispatchable_agencies, dispatches_query, follow, get_dispatch, get_photo,
                          proposed_agencies, unacknowledged)
 from .escalation import escalations_of, policy_view, set_policy, steps_of, sweep
 from .links import open_link, revoke_all
 from .models import Dispatch, DispatchPhoto
 from .timeline import timeline
+from .webhooks import deactivate as deactivate_webhook
+from .webhooks import deliveries_query, get_webhook, webhooks_query
+from .webhooks import register as register_webhook
 
-__all__ = ["act", "add_photo", "dispatchable_agencies", "dispatches_query", "escalations_of", "follow",
-           "get_dispatch", "get_incident", "get_photo", "open_link", "policy_view", "proposed_agencies", "revoke_all",
-           "send", "set_policy", "steps_of", "sweep", "timeline", "unacknowledged"]
+__all__ = ["act", "add_photo", "deactivate_webhook", "deliveries_query", "dispatchable_agencies", "dispatches_query", "escalations_of",
+           "follow", "get_dispatch", "get_incident", "get_photo", "get_webhook", "open_link", "policy_view",
+           "proposed_agencies", "register_webhook", "revoke_all", "send", "set_policy", "steps_of", "sweep", "timeline",
+           "unacknowledged", "webhooks_query"]
 
 PHOTO_TYPES = ("image/jpeg", "image/png")
 
 
 def send(session: Session, tenant: Tenant, incident: Incident, body: dict, actor: Actor,
          public_url: str) -> list[Dispatch]:
-    """Dispatch the incident to the agencies chosen; those notified by the platform get an e-mail with a link."""
+    """Dispatch the incident to the agencies chosen; those notified by the platform get an e-mail with a link and
+    an event on their webhooks."""
+    def notify(dispatch: Dispatch) -> None:
+        links.mail_agency(session, tenant, dispatch, incident, public_url)
+        webhooks.announce(session, tenant, dispatch, incident, "dispatch.sent", public_url)
+
     return dispatches.send(session, tenant, incident, body["agency_ids"], body.get("channel") or "platform",
-                           body.get("note"), actor,
-                           notify=lambda dispatch: links.mail_agency(session, tenant, dispatch, incident, public_url))
+                           body.get("note"), actor, notify)
+
+
+def act(session: Session, dispatch: Dispatch, action: str, fields: dict, actor: Actor, public_url: str) -> Dispatch:
+    """One step of the dispatch (dispatches.act); a cancel is announced to the agency's webhooks."""
+    was = dispatch.status
+    dispatch = dispatches.act(session, dispatch, action, fields, actor)
+    if action == "cancel" and was != "cancelled" and dispatch.status == "cancelled":
+        webhooks.announce(session, session.get(Tenant, dispatch.tenant_id), dispatch, incident_of(session, dispatch),
+                          "dispatch.cancelled", public_url)
+    return dispatch
 
 
 def add_photo(session: Session, dispatch: Dispatch, upload: FileStorage, actor: Actor) -> DispatchPhoto:

@@ -98,7 +98,7 @@ def cancel(tenant, incident_id, dispatch_id):
     form = CancelForm()
     try:
         service.act(session, dispatch, "cancel", {"reason": form.reason.data if form.validate_on_submit() else ""},
-                    access.actor())
+                    access.actor(), public_url())
         flash(_("Dispatch cancelled."))
     except Refusal as refusal:
         session.rollback()
@@ -196,10 +196,11 @@ def _act(session, dispatch, action: str, actor):
         if action == "report":
             if form.photo.data:
                 service.add_photo(session, dispatch, form.photo.data, actor)
-            service.act(session, dispatch, "report", {"text": form.text.data, "name": form.name.data}, actor)
+            service.act(session, dispatch, "report", {"text": form.text.data, "name": form.name.data}, actor,
+                        public_url())
             flash(_("Report sent. Mark the dispatch done when your work is finished."))
         else:
-            service.act(session, dispatch, action, {}, actor)
+            service.act(session, dispatch, action, {}, actor, public_url())
             flash(_(STEPS[action]))
     except Refusal as refusal:
         session.rollback()
