@@ -23,7 +23,7 @@ def test_the_tenant_tables_are_the_expected_ones():
 # nothing.
 AGENCY_NARROWED = {"dispatches", "dispatch_links", "dispatch_photos", "escalations", "agency_webhooks",
                    "webhook_deliveries", "incidents", "calls", "call_events", "call_blocks", "callbacks", "handovers",
-                   "agent_extensions"}
+                   "agent_extensions", "incident_transfers"}
 
 
 def test_every_tenant_table_forces_row_level_security_with_a_policy(services):

@@ -87,15 +87,16 @@ def enforce_context(sessions: sessionmaker) -> None:
 
 
 @contextmanager
-def widened_to_tenant(session: Session, tenant_id: uuid.UUID):
-    """Within an agency context, one step that must see the whole region's rows (an incident's status follows every
-    agency's dispatches, not only those the responder may read), in the same transaction; the agency context is
-    back when the block ends, whatever happens in it."""
-    narrow = current_context(session)
-    set_context(session, TenantContext(tenant_id))
+def temporarily(session: Session, context: Context):
+    """One step in another context, in the same transaction; the session's own context is back when the block ends,
+    whatever happens in it. For the few steps that must see past the request's context, each named where it is
+    used: an incident's status from every agency's dispatches in a responder's request (dispatch), an incident
+    handed over to a neighbouring region (dispatch's transfers)."""
+    own = current_context(session)
+    set_context(session, context)
     try:
         yield session
     except BaseException:
-        session.info[CONTEXT_KEY] = narrow  # this transaction is lost anyway: the next one begins narrow
+        session.info[CONTEXT_KEY] = own  # this transaction is lost anyway: the next one begins in the own context
         raise
-    set_context(session, narrow)
+    set_context(session, own)

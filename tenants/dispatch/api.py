@@ -17,7 +17,8 @@ from siaga112.platform.storage import download
 from . import service
 from .schemas import (AgencyDispatchQuerySchema, DeliverySchema, DispatchActionSchema, DispatchCreateSchema, DispatchQuerySchema,
                       DispatchSchema, EscalationPolicySchema, PhotoSchema, PhotoUploadSchema, ProposalSchema,
-                      TimelineEntrySchema, WebhookCreatedSchema, WebhookCreateSchema, WebhookSchema)
+                      NeighbourSchema, TimelineEntrySchema, TransferCreateSchema, TransferSchema, WebhookCreatedSchema,
+                      WebhookCreateSchema, WebhookSchema)
 
 blp = ApiBlueprint("dispatch", __name__, url_prefix="/api/v1/tenants/<tenant>",
                    description="Dispatches of incidents to agencies, acknowledgement, follow-up reports, escalation.")
@@ -190,3 +191,38 @@ class WebhookDeliveries(MethodView):
         """Its deliveries, the newest first: attempts, the last answer, when it was delivered"""
         scope = tenant_scope()
         return service.deliveries_query(service.get_webhook(scope.session, scope.tenant_id, webhook_id))
+
+
+@blp.route("/incidents/<uuid:incident_id>/transfer")
+class Transfer(MethodView):
+    @blp.operation(SENDERS, TransferSchema, 201, body=TransferCreateSchema, refusals={
+        409: "The incident is closed, or agencies of this region still work on it",
+        422: "Not another kabupaten/kota"})
+    def post(self, body, tenant, incident_id):
+        """The place is in another kabupaten/kota: hand the incident over if that region is live on Siaga112 (it
+        gets its own incident, its supervisors are told, this one closes pointing at it), else log it as referred
+        with that region's 112 status; audited on each side"""
+        scope = tenant_scope()
+        incident = service.get_incident(scope.session, scope.tenant_id, incident_id)
+        made = service.transfer(scope.session, scope.tenant, incident, body, scope.actor, public_url())
+        made.peer_status = service.peer_status(scope.session, made)
+        return made
+
+
+@blp.route("/incidents/<uuid:incident_id>/transfers")
+class Transfers(MethodView):
+    @blp.operation(CENTRE, TransferSchema(many=True))
+    def get(self, tenant, incident_id):
+        """The incident's transfers either way, each with the other side's state now"""
+        scope = tenant_scope()
+        incident = service.get_incident(scope.session, scope.tenant_id, incident_id)
+        return service.transfers_shown(scope.session, scope.tenant_id, incident.id)
+
+
+@blp.route("/neighbours")
+class Neighbours(MethodView):
+    @blp.operation(SENDERS, NeighbourSchema(many=True))
+    def get(self, tenant):
+        """The other kabupaten/kota of the region's province, with their 112 status (where an incident can go)"""
+        scope = tenant_scope()
+        return service.neighbours(scope.session, scope.tenant)

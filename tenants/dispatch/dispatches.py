@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from siaga112.platform.audit.service import Actor, record
 from siaga112.platform.push import publish
 from siaga112.platform.refusals import N_, Conflict, Forbidden, Invalid, NotFound
-from siaga112.platform.tenancy.context import AgencyContext, current_context, widened_to_tenant
+from siaga112.platform.tenancy.context import AgencyContext, TenantContext, current_context, temporarily
 from siaga112.platform.tenancy.models import Tenant
 from siaga112.tenants.calls.models import Incident
 from siaga112.tenants.categories.models import CategoryAgency
@@ -208,7 +208,7 @@ def _follow_incident(session: Session, dispatch: Dispatch) -> None:
     """The incident's status from all its dispatches, every agency's: a responder's agency context sees only its
     own, so this one step reads the whole region's rows, in the same transaction."""
     if isinstance(current_context(session), AgencyContext):
-        with widened_to_tenant(session, dispatch.tenant_id):
+        with temporarily(session, TenantContext(dispatch.tenant_id)):
             follow(session, session.get(Incident, dispatch.incident_id, populate_existing=True))
     else:
         follow(session, session.get(Incident, dispatch.incident_id))

@@ -88,3 +88,20 @@ class StepForm(Form):
 
 class PolicyForm(FlaskForm):
     steps = FieldList(FormField(StepForm), min_entries=MAX_STEPS, max_entries=MAX_STEPS)
+
+REGION_STATUS_LABELS = {
+    "live": lazy_gettext("live on Siaga112"),
+    "onboarding": lazy_gettext("preparing on Siaga112, not live yet"),
+    "prospect": lazy_gettext("registered on Siaga112, not live yet"),
+    "suspended": lazy_gettext("suspended on Siaga112"),
+    "external": lazy_gettext("runs 112 outside Siaga112"),
+    "not_onboarded": lazy_gettext("no 112 on Siaga112"),
+}
+TRANSFER_LABELS = {"transferred": lazy_gettext("Handed over"), "referred": lazy_gettext("Referred")}
+
+
+class TransferForm(FlaskForm):
+    region_code = SelectField(lazy_gettext("Region where it happens"), validators=[Optional()])
+    other_code = StringField(lazy_gettext("Or another region's code (e.g. 33.26)"),
+                             validators=[Optional(), Length(max=5)])
+    note = StringField(lazy_gettext("What the receiving region should know"), validators=[Optional(), Length(max=1000)])

@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from siaga112.platform.db import Base
+from siaga112.platform.regions.models import Region
 from siaga112.platform.tenancy.models import TenantOwned, tenant_table_args
 from siaga112.tenants.directory.models import Agency
 
@@ -269,3 +270,41 @@ class WebhookDelivery(TenantOwned, Base):
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_status: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(String(1000))
+
+
+TRANSFER_DIRECTIONS = ("out", "in")
+TRANSFER_KINDS = ("transferred", "referred")
+
+
+class IncidentTransfer(TenantOwned, Base):
+    """An incident handed to a neighbouring region, seen from one side: the source keeps an `out` row, the receiving
+    region (live on the platform) an `in` row beside the incident it got. A region not on the platform (or not live)
+    gets nothing: the source's row says `referred`, with the neighbour's 112 status at that moment."""
+
+    __tablename__ = "incident_transfers"
+    __table_args__ = tenant_table_args(
+        "incident_transfers",
+        CheckConstraint(f"direction IN {TRANSFER_DIRECTIONS!r}", name="direction"),
+        CheckConstraint(f"kind IN {TRANSFER_KINDS!r}", name="kind"),
+        CheckConstraint("(kind = 'transferred') = (peer_incident_id IS NOT NULL)", name="peer_incident"),
+        CheckConstraint("direction = 'out' OR kind = 'transferred'", name="received_is_transferred"),
+        ForeignKeyConstraint(["tenant_id", "incident_id"], ["incidents.tenant_id", "incidents.id"],
+                             name="fk_incident_transfers_tenant_incident"),
+        Index("ix_incident_transfers_tenant_incident", "tenant_id", "incident_id"),
+    )
+
+    incident_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    direction: Mapped[str] = mapped_column(String(3))
+    kind: Mapped[str] = mapped_column(String(20))
+    peer_region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    # The other side's incident: another tenant's row, so no foreign key (and never joined: see transfers.py).
+    peer_tenant_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    peer_incident_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    peer_incident_number: Mapped[str | None] = mapped_column(String(30))
+    peer_112_status: Mapped[str | None] = mapped_column(String(20))  # a referral: the neighbour's status then
+    note: Mapped[str | None] = mapped_column(String(1000))  # what the operator tells the receiving region
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    peer_region: Mapped[Region] = relationship(viewonly=True, lazy="joined", innerjoin=True)
+    peer_status = None  # the other side's incident status, when read (transfers.peer_status)

@@ -2,7 +2,8 @@ from marshmallow import Schema, fields, validate
 
 from siaga112.platform.storage import MAX_UPLOAD_BYTES
 
-from .models import ACTIONS, CHANNELS, MAX_AFTER_MINUTES, MAX_STEPS, STATUSES, STEP_ACTIONS, VIAS, WEBHOOK_EVENTS
+from .models import (ACTIONS, CHANNELS, MAX_AFTER_MINUTES, MAX_STEPS, STATUSES, STEP_ACTIONS, TRANSFER_DIRECTIONS,
+                     TRANSFER_KINDS, VIAS, WEBHOOK_EVENTS)
 from .timeline import KINDS
 
 
@@ -135,3 +136,40 @@ class DeliverySchema(Schema):
     delivered_at = fields.DateTime(dump_only=True, allow_none=True)
     last_status = fields.Integer(dump_only=True, allow_none=True)
     last_error = fields.String(dump_only=True, allow_none=True)
+
+
+class RegionRefSchema(Schema):
+    code = fields.String(dump_only=True)
+    name = fields.String(dump_only=True)
+
+
+class TransferSchema(Schema):
+    id = fields.UUID(dump_only=True)
+    direction = fields.String(dump_only=True, metadata={"enum": list(TRANSFER_DIRECTIONS),
+                                                        "description": "out: handed over by this region; in: received"})
+    kind = fields.String(dump_only=True, metadata={"enum": list(TRANSFER_KINDS), "description":
+                         "transferred: the other region (live on Siaga112) has its own incident; referred: it is not "
+                         "live on the platform, and the caller was referred"})
+    peer_region = fields.Nested(RegionRefSchema, dump_only=True)
+    peer_incident_number = fields.String(dump_only=True, allow_none=True)
+    peer_status = fields.String(dump_only=True, allow_none=True,
+                                metadata={"description": "The other side's incident status, now"})
+    peer_112_status = fields.String(dump_only=True, allow_none=True,
+                                    metadata={"description": "A referral: the other region's 112 status then"})
+    note = fields.String(dump_only=True, allow_none=True)
+    created_at = fields.DateTime(dump_only=True)
+
+
+TransferCreateSchema = Schema.from_dict({
+    "region_code": fields.String(required=True, validate=validate.Regexp(r"^[0-9]{2}\.[0-9]{2}$"),
+                                 metadata={"description": "The kabupaten/kota the place is in, e.g. 33.26"}),
+    "note": fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000),
+                          metadata={"description": "What the receiving region should know (not the caller's number)"}),
+}, name="TransferCreateSchema")
+
+
+class NeighbourSchema(Schema):
+    code = fields.String(dump_only=True)
+    name = fields.String(dump_only=True)
+    status = fields.String(dump_only=True, metadata={"description": "Its 112 status: live, onboarding, prospect, "
+                                                                   "suspended, external, not_onboarded"})

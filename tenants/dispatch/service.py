@@ -15,21 +15,23 @@ from siaga112.platform.tenancy.models import Tenant
 from siaga112.tenants.calls.models import Incident
 from siaga112.tenants.calls.service import get_incident
 
-from . import dispatches, links, webhooks
+from . import dispatches, links, transfers, webhooks
 from .dispatches import (dispatchable_agencies, dispatches_query, follow, get_dispatch, get_photo,
                          proposed_agencies, unacknowledged)
 from .escalation import escalations_of, policy_view, set_policy, steps_of, sweep
 from .links import open_link, revoke_all
 from .models import Dispatch, DispatchPhoto
 from .timeline import timeline
+from .transfers import neighbours, peer_status
 from .webhooks import deactivate as deactivate_webhook
 from .webhooks import deliveries_query, get_webhook, webhooks_query
 from .webhooks import register as register_webhook
 
-__all__ = ["act", "add_photo", "deactivate_webhook", "deliveries_query", "dispatchable_agencies", "dispatches_query", "escalations_of",
-           "follow", "get_dispatch", "get_incident", "get_photo", "get_webhook", "open_link", "policy_view",
-           "proposed_agencies", "register_webhook", "revoke_all", "send", "set_policy", "steps_of", "sweep", "timeline",
-           "unacknowledged", "webhooks_query"]
+__all__ = ["act", "add_photo", "deactivate_webhook", "deliveries_query", "dispatchable_agencies", "dispatches_query",
+           "escalations_of", "follow", "get_dispatch", "get_incident", "get_photo", "get_webhook", "neighbours",
+           "open_link", "peer_status", "policy_view", "proposed_agencies", "register_webhook", "revoke_all", "send",
+           "set_policy", "steps_of", "sweep", "timeline", "transfer", "transfers_shown", "unacknowledged",
+           "webhooks_query"]
 
 PHOTO_TYPES = ("image/jpeg", "image/png")
 
@@ -63,6 +65,18 @@ def add_photo(session: Session, dispatch: Dispatch, upload: FileStorage, actor: 
     stored = store.save(upload.stream, f"dispatch/{dispatch.tenant_id.hex}", accepted=PHOTO_TYPES)
     on_rollback(session, lambda: store.delete(stored.key))
     return dispatches.add_photo(session, dispatch, stored, upload.filename, actor)
+
+
+def transfer(session: Session, tenant: Tenant, incident: Incident, body: dict, actor: Actor, public_url: str):
+    return transfers.transfer(session, tenant, incident, body["region_code"], body.get("note"), actor, public_url)
+
+
+def transfers_shown(session: Session, tenant_id: uuid.UUID, incident_id: uuid.UUID) -> list:
+    """The incident's transfers, each with the other side's state read now."""
+    found = transfers.transfers_of(session, tenant_id, incident_id)
+    for item in found:
+        item.peer_status = transfers.peer_status(session, item)
+    return found
 
 
 def incident_of(session: Session, dispatch: Dispatch) -> Incident:

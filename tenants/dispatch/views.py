@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -24,20 +25,26 @@ from siaga112.tenants.directory.forms import SelectChoice
 
 from . import service
 from .api import CENTRE, SENDERS, public_url
-from .forms import (CHANNEL_LABELS, ENTRY_LABELS, INCIDENT_STATUS_LABELS, STATUS_LABELS, STEP_LABELS, VIA_LABELS,
-                    ActForm, CancelForm, DispatchForm, PolicyForm, ReportForm)
+from .forms import (CHANNEL_LABELS, ENTRY_LABELS, INCIDENT_STATUS_LABELS, REGION_STATUS_LABELS, STATUS_LABELS,
+                    STEP_LABELS, TRANSFER_LABELS, VIA_LABELS, ActForm, CancelForm, DispatchForm, PolicyForm, ReportForm,
+                    TransferForm)
 from .links import GONE, link_actor
 
 bp = Blueprint("tenants_dispatch_web", __name__, template_folder="templates")
 LABELS = {"status_labels": STATUS_LABELS, "incident_status_labels": INCIDENT_STATUS_LABELS, "via_labels": VIA_LABELS,
           "entry_labels": ENTRY_LABELS, "step_labels": STEP_LABELS, "priority_labels": PRIORITY_LABELS,
-          "channel_labels": CHANNEL_LABELS}
+          "channel_labels": CHANNEL_LABELS, "region_status_labels": REGION_STATUS_LABELS,
+          "transfer_labels": TRANSFER_LABELS}
 STEPS = {"acknowledge": N_("Acknowledged. Thank you."), "on_scene": N_("Marked on scene."),
          "done": N_("Marked done. The call centre has your report.")}
 
 
+def _category_name(category) -> str:
+    return category.name_en if str(get_locale()) == "en" else category.name_id
+
+
 def _render(template: str, status: int = 200, **context):
-    return render_template(template, **LABELS, **context), status
+    return render_template(template, **LABELS, category_name=_category_name, **context), status
 
 
 # --- the incident page (the call centre) --------------------------------------------------------------------
@@ -53,14 +60,24 @@ def _dispatch_form(session, tenant_id: uuid.UUID, incident, formdata=None) -> Di
     return form
 
 
-def _incident_page(incident, status: int = 200, form: DispatchForm | None = None):
+def _transfer_form(session, tenant, formdata=None) -> TransferForm:
+    form = TransferForm(formdata=formdata)
+    form.region_code.choices = [SelectChoice("", _("— choose —"))] + [
+        SelectChoice(n.code, f"{n.name} · {REGION_STATUS_LABELS[n.status]}") for n in service.neighbours(session, tenant)]
+    return form
+
+
+def _incident_page(incident, status: int = 200, form: DispatchForm | None = None,
+                   transfer_form: TransferForm | None = None):
     access, session = current_access(), request_session()
     dispatches = list(session.scalars(service.dispatches_query(access.tenant.id, incident_id=incident.id)))
     return _render("dispatch/incident.html", status, tenant=access.tenant, incident=incident, dispatches=dispatches,
                    escalations=service.escalations_of(session, access.tenant.id, [d.id for d in dispatches]),
                    form=form or _dispatch_form(session, access.tenant.id, incident),
                    can_send=access.role in SENDERS and incident.status != "closed",
-                   cancel_form=CancelForm(formdata=None), entries=service.timeline(session, incident))
+                   cancel_form=CancelForm(formdata=None), entries=service.timeline(session, incident),
+                   transfers=service.transfers_shown(session, access.tenant.id, incident.id),
+                   transfer_form=transfer_form or _transfer_form(session, access.tenant))
 
 
 @bp.get("/tenants/<tenant>/incidents/<uuid:incident_id>")
@@ -88,6 +105,36 @@ def send(tenant, incident_id):
         return _incident_page(service.get_incident(session, access.tenant.id, incident_id), refusal.status, form)
     flash(_("Dispatched to %(names)s.", names=", ".join(d.agency.name for d in made)))
     return redirect(url_for(".incident", tenant=tenant, incident_id=incident_id))
+
+
+@bp.post("/tenants/<tenant>/incidents/<uuid:incident_id>/transfer")
+@roles_allowed(*SENDERS)
+def transfer(tenant, incident_id):
+    access, session = current_access(), request_session()
+    found = service.get_incident(session, access.tenant.id, incident_id)
+    form = _transfer_form(session, access.tenant, request.form)
+    code = None
+    if form.validate_on_submit():
+        code = (form.other_code.data or "").strip() or form.region_code.data
+    if not code:
+        form.region_code.errors = [*form.region_code.errors, _("Choose the region where it happens.")]
+        return _incident_page(found, 422, transfer_form=form)
+    try:
+        made = service.transfer(session, access.tenant, found, {"region_code": code, "note": form.note.data},
+                                access.actor(), public_url())
+    except Refusal as refusal:
+        session.rollback()
+        form_error(form, refusal, "region_code")
+        return _incident_page(service.get_incident(session, access.tenant.id, incident_id), refusal.status,
+                              transfer_form=form)
+    if made.kind == "transferred":
+        flash(_("Handed over to %(region)s as %(number)s; its supervisors are told.", region=made.peer_region.name,
+                number=made.peer_incident_number))
+    else:
+        flash(_("%(region)s: %(status)s. The call is logged as referred; give the caller that region's emergency "
+                "numbers.", region=made.peer_region.name, status=REGION_STATUS_LABELS[made.peer_112_status]),
+              "warning")
+    return redirect(url_for(".incident", tenant=tenant, incident_id=incident_id) + "#transfers")
 
 
 @bp.post("/tenants/<tenant>/incidents/<uuid:incident_id>/dispatches/<uuid:dispatch_id>/cancel")
