@@ -112,6 +112,21 @@ def test_an_expired_or_revoked_link_is_refused_in_plain_words(app, pbx, region, 
     assert gone.status_code == 404 and "tidak berlaku lagi" in gone.get_data(as_text=True)
 
 
+def test_the_call_centre_revokes_a_link_sent_to_a_wrong_address(app, pbx, region, database):  # noqa: F811
+    incident = an_incident(app.test_client(), pbx, region)
+    police = dispatch(app.test_client(), region, incident, "police")["polresta"]
+    token = link_token(database, incident, "spkt@polres.example.go.id")
+    holder = app.test_client()
+    assert holder.get(f"/respond/{region['tenant'].slug}/{token}").status_code == 200
+    revoked = app.test_client().delete(api(region, f"/incidents/{incident['id']}/dispatches/{police['id']}/links"),
+                                       headers=headers(region, "operator"))
+    assert revoked.status_code == 204
+    assert holder.get(f"/respond/{region['tenant'].slug}/{token}").status_code == 404
+    with database.transaction(TenantContext(region["tenant"].id)) as session:
+        assert session.scalar(select(AuditEntry.action).where(AuditEntry.target_id == police["id"],
+                                                              AuditEntry.action == "dispatch.links_revoke"))
+
+
 def _anonymous_csrf(app, client) -> str:
     """The CSRF token of an anonymous browser session (a link's holder has no account)."""
     from itsdangerous import URLSafeTimedSerializer

@@ -92,6 +92,16 @@ class DispatchActions(MethodView):
         return blp.versioned(service.act(scope.session, dispatch, body["action"], body, scope.actor, public_url()))
 
 
+@blp.route("/incidents/<uuid:incident_id>/dispatches/<uuid:dispatch_id>/links")
+class DispatchLinks(MethodView):
+    @blp.operation(SENDERS, status=204)
+    def delete(self, tenant, incident_id, dispatch_id):
+        """Revoke every e-mailed link of the dispatch (sent to a wrong address, say): they answer 404 from now on;
+        audited"""
+        scope = tenant_scope()
+        service.revoke_all(scope.session, scoped_dispatch(incident_id, dispatch_id), scope.actor)
+
+
 @blp.route("/incidents/<uuid:incident_id>/dispatches/<uuid:dispatch_id>/photos")
 class DispatchPhotos(MethodView):
     @blp.operation(ACTORS, PhotoSchema, 201, files=PhotoUploadSchema, refusals={

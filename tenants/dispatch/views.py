@@ -12,6 +12,7 @@ import uuid
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from siaga112.platform.db import request_session
@@ -75,7 +76,8 @@ def _incident_page(incident, status: int = 200, form: DispatchForm | None = None
                    escalations=service.escalations_of(session, access.tenant.id, [d.id for d in dispatches]),
                    form=form or _dispatch_form(session, access.tenant.id, incident),
                    can_send=access.role in SENDERS and incident.status != "closed",
-                   cancel_form=CancelForm(formdata=None), entries=service.timeline(session, incident),
+                   cancel_form=CancelForm(formdata=None), act_form=ActForm(formdata=None),
+                   entries=service.timeline(session, incident),
                    transfers=service.transfers_shown(session, access.tenant.id, incident.id),
                    transfer_form=transfer_form or _transfer_form(session, access.tenant))
 
@@ -150,6 +152,18 @@ def cancel(tenant, incident_id, dispatch_id):
     except Refusal as refusal:
         session.rollback()
         flash(refusal.text(), "error")
+    return redirect(url_for(".incident", tenant=tenant, incident_id=incident_id) + "#dispatches")
+
+
+@bp.post("/tenants/<tenant>/incidents/<uuid:incident_id>/dispatches/<uuid:dispatch_id>/revoke-links")
+@roles_allowed(*SENDERS)
+def revoke_links(tenant, incident_id, dispatch_id):
+    access, session = current_access(), request_session()
+    dispatch = service.get_dispatch(session, access.tenant.id, dispatch_id, incident_id)
+    if ActForm().validate_on_submit():
+        revoked = service.revoke_all(session, dispatch, access.actor())
+        flash(ngettext("%(num)d link revoked.", "%(num)d links revoked.", revoked) if revoked
+              else _("This dispatch has no link in force."))
     return redirect(url_for(".incident", tenant=tenant, incident_id=incident_id) + "#dispatches")
 
 
