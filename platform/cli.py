@@ -608,7 +608,8 @@ def _seed_demo_calls(settings: Settings) -> None:
     began = time.monotonic()
     try:
         with _platform_transaction() as (_, session):
-            made = seed_demo_calls(session, stored_secret(settings.data_dir, "flask-secret-key", settings.secret_key))
+            made = seed_demo_calls(session, stored_secret(settings.data_dir, "flask-secret-key", settings.secret_key),
+                                   public_url=settings.public_url)
     except Exception:  # noqa: BLE001 — a demo's extra must never take `up` down
         logging.getLogger(__name__).exception("demo calls not seeded; the next `siaga112 up` tries again")
         return

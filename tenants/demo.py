@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from siaga112.platform.audit.service import Actor
@@ -30,6 +30,7 @@ from siaga112.platform.tenancy.service import create_tenant, update_tenant
 from .calls import service as calls
 from .calls import simulator
 from .calls.models import Call, Callback
+from .categories import service as categories
 from .categories.service import seed_national_categories
 from .directory import service as directory
 from .roster import coverage, generator
@@ -72,6 +73,19 @@ AGENCIES = (
     ("PMI Kota Pekalongan", "blood", "pmi", "+62285421170", "Unit donor darah"),
     ("Puskesmas Medono", "health_center", "puskesmas.medono", "+62285421180", "UGD"),
 )
+# Where each category goes (the operator's dispatch proposal): agency kinds, as a kota's call centre routes them.
+ROUTES = {"fire": ("fire", "police"), "traffic_accident": ("police", "medical"), "tidal_flood": ("disaster", "social"),
+          "flood": ("disaster",), "fallen_tree": ("disaster", "utility"), "medical": ("medical",), "crime": ("police",),
+          "power_outage": ("utility",), "natural_disaster": ("disaster", "social"), "blood_request": ("blood",),
+          "social": ("social",), "search_rescue": ("disaster", "fire"), "animal": ("fire",),
+          "hearse": ("health_center",)}
+REPORTS = {"police": "Lokasi diamankan, lalu lintas diatur hingga kondusif.",
+           "fire": "Api dipadamkan, pendinginan selesai, tidak ada korban jiwa.",
+           "medical": "Korban ditangani di lokasi dan dirujuk ke RSUD Bendan.",
+           "disaster": "Warga terdampak didata, jalur air dibersihkan bersama warga.",
+           "social": "Warga terdampak mendapat bantuan logistik.",
+           "utility": "Jaringan listrik diamankan dan dinyalakan kembali.",
+           "public_order": "Lokasi ditertibkan."}
 LINE = ("+62285112112", "112 Kota Pekalongan")
 SHIFTS = (("Pagi", "P", time(7), time(15)), ("Siang", "S", time(15), time(23)), ("Malam", "M", time(23), time(7)))
 ROSTER_DAYS = (-4, 27)  # from four days ago (the calls' history) to four weeks ahead
@@ -83,6 +97,14 @@ BURST_INCIDENTS = (("fire", "Kebakaran rumah warga, beberapa penelepon melaporka
                    ("traffic_accident", "Kecelakaan lalu lintas di jalan pantura, ada korban"),
                    ("tidal_flood", "Banjir rob masuk permukiman warga"),
                    ("fallen_tree", "Pohon tumbang menutup jalan"))
+# What a lone emergency call was about.
+SINGLE_INCIDENTS = (("medical", "Warga pingsan di rumah, butuh ambulans"),
+                    ("traffic_accident", "Tabrakan sepeda motor di perempatan, satu orang luka"),
+                    ("crime", "Pencurian sepeda motor, pelaku melarikan diri"),
+                    ("fire", "Kebakaran lahan kosong dekat permukiman"),
+                    ("fallen_tree", "Pohon tumbang menimpa kabel listrik"),
+                    ("power_outage", "Kabel listrik putus dan memercik di jalan"),
+                    ("medical", "Ibu hamil akan melahirkan, minta ambulans"))
 CALLBACK_OUTCOMES = ("no_answer", "reached_no_emergency", "unreachable", "reached_emergency")
 
 
@@ -113,6 +135,7 @@ def seed_demo(session: Session, password: str, now: datetime | None = None) -> b
         seed_national_categories(session, tenant.id)
     live = tenants[LIVE_REGION]
     agencies = _agencies(session, live, actor)
+    _routes(session, live, agencies, actor)
     for local, name, role, region in DEMO_PEOPLE:
         tenant_id = tenants[region].id if region else None
         user = create_user(session, f"{local}@{DOMAIN}", name, password, actor=actor, audit_tenant_id=tenant_id)
@@ -131,7 +154,7 @@ def seed_demo(session: Session, password: str, now: datetime | None = None) -> b
 
 
 def seed_demo_calls(session: Session, secret: str | bytes, now: datetime | None = None,
-                    history: timedelta = HISTORY) -> int:
+                    history: timedelta = HISTORY, public_url: str = "http://127.0.0.1:8112") -> int:
     """The demo region's calls of the last three days (`history`), if it is the demo's and has none yet; how
     many calls it made. `secret` is the app's secret key: the keyed caller hashes must be the ones the running
     app computes. Leaves the session in platform context."""
@@ -144,7 +167,7 @@ def seed_demo_calls(session: Session, secret: str | bytes, now: datetime | None 
     before = (now or datetime.now(timezone.utc)) - timedelta(minutes=10)
     if session.scalar(select(func.count()).select_from(Call).where(Call.tenant_id == tenant.id,
                                                                    Call.offered_at < before)) == 0:
-        made = _history(session, tenant, secret, now or datetime.now(timezone.utc), history)
+        made = _history(session, tenant, secret, now or datetime.now(timezone.utc), history, public_url)
     set_context(session, PLATFORM)
     return made
 
@@ -163,6 +186,12 @@ def _agencies(session: Session, tenant: Tenant, actor: Actor) -> dict[str, uuid.
         made[kind] = agency.id
     directory.add_number(session, tenant.id, LINE[0], "inbound_line", LINE[1], None, actor)
     return made
+
+
+def _routes(session: Session, tenant: Tenant, agencies: dict[str, uuid.UUID], actor: Actor) -> None:
+    for code, kinds in ROUTES.items():
+        categories.update_category(session, categories.get_category(session, tenant.id, code),
+                                   {"agency_ids": [agencies[kind] for kind in kinds]}, actor)
 
 
 def _roster(session: Session, tenant: Tenant, today: date, actor: Actor) -> None:
@@ -193,7 +222,8 @@ def _on_duty(session: Session, tenant: Tenant, first: date, last: date) -> simul
     return on_duty
 
 
-def _history(session: Session, tenant: Tenant, secret: str | bytes, now: datetime, history: timedelta) -> int:
+def _history(session: Session, tenant: Tenant, secret: str | bytes, now: datetime, history: timedelta,
+             public_url: str) -> int:
     """A city's calls through the intake, each answered one classified by its operator, and the most persistent
     false caller (prank or ghost) blocked by a supervisor; how many calls."""
     start = now - history
@@ -211,28 +241,65 @@ def _history(session: Session, tenant: Tenant, secret: str | bytes, now: datetim
     _block_the_worst_caller(session, tenant, scenarios, made, now)
     supervisor = find_user_by_email(session, f"supervisor.pekalongan@{DOMAIN}")
     floor = Actor("user", str(supervisor.id), roles.SUPERVISOR, "demo")
-    _incidents_of_bursts(session, tenant, scenarios, made, now, floor)
+    _incidents_of_bursts(session, tenant, scenarios, made, now, floor, public_url)
     _callbacks_made(session, tenant, now, floor)
     return len(made)
 
 
-def _incidents_of_bursts(session: Session, tenant: Tenant, scenarios, made: dict, now: datetime, actor: Actor) -> None:
-    """Each burst of emergency calls (many callers, one event) became one incident; the older ones are closed."""
+def _incidents_of_bursts(session: Session, tenant: Tenant, scenarios, made: dict, now: datetime, actor: Actor,
+                         public_url: str) -> None:
+    """Each burst of emergency calls (many callers, one event) became one incident, and so did each lone emergency
+    call; each was dispatched (`_dispatched`)."""
     rng = random.Random(SEED)
     bursts = defaultdict(list)
     for scenario in scenarios:
-        if scenario.burst is not None and scenario.answered:
-            bursts[scenario.burst].append(made[scenario.call_id])
+        if scenario.answered and scenario.classification == "emergency":
+            bursts[scenario.burst if scenario.burst is not None else scenario.call_id].append(made[scenario.call_id])
     for group in bursts.values():
-        category, summary = rng.choice(BURST_INCIDENTS)
+        category, summary = rng.choice(BURST_INCIDENTS if len(group) > 1 else SINGLE_INCIDENTS)
         first, *others = sorted(group, key=lambda call: call.offered_at)
         calls.update_call(session, first, {"category": category}, actor)
         incident = calls.open_from_call(session, tenant, first, {"summary": summary, "priority": "urgent"}, actor)
         for call in others:
             calls.update_call(session, call, {"category": category, "incident_id": incident.id}, actor)
-        if first.offered_at < now - timedelta(hours=6):
-            calls.update_incident(session, incident, {"status": "closed", "closed_reason": "Instansi melaporkan "
-                                                      "penanganan selesai"}, actor)
+        answered = first.answered_at or first.offered_at
+        incident.created_at = answered + timedelta(minutes=1)  # opened while the first caller spoke
+        _dispatched(session, tenant, incident, answered, now, actor, public_url)
+
+
+def _dispatched(session: Session, tenant: Tenant, incident, answered: datetime, now: datetime, actor: Actor,
+                public_url: str) -> None:
+    """The incident went to the agencies its category proposes two minutes after the call was answered. Those of
+    more than six hours ago were acknowledged, reported on and done (the police signed in, the others through
+    their e-mailed link), which closed them; of the recent ones the police acknowledged, the others have not yet:
+    the sweep escalates them as soon as `up` runs."""
+    from .dispatch import service as dispatch
+    from .dispatch.links import link_actor
+    from .dispatch.models import DispatchLink, Escalation
+
+    agencies = [agency.id for agency in dispatch.proposed_agencies(session, tenant.id, incident)]
+    if not agencies:
+        return
+    sent_at, done = answered + timedelta(minutes=2), answered < now - timedelta(hours=6)
+    responder = find_user_by_email(session, f"polres.pekalongan@{DOMAIN}")
+    for item in dispatch.send(session, tenant, incident, {"agency_ids": agencies}, actor, public_url):
+        session.execute(update(Escalation).where(Escalation.dispatch_id == item.id)
+                        .values(due_at=Escalation.due_at - (item.sent_at - sent_at)))
+        item.sent_at = sent_at
+        kind = item.agency.kind
+        if kind != "police" and not done:
+            continue
+        who = (Actor("user", str(responder.id), roles.AGENCY_RESPONDER, "demo") if kind == "police" else
+               link_actor(session.scalar(select(DispatchLink).where(DispatchLink.dispatch_id == item.id))))
+        dispatch.act(session, item, "acknowledge", {}, who, public_url)
+        item.acknowledged_at = sent_at + timedelta(minutes=4)
+        if done:
+            dispatch.act(session, item, "report", {"text": REPORTS.get(kind, "Penanganan selesai.")}, who, public_url)
+            dispatch.act(session, item, "done", {}, who, public_url)
+            item.reported_at, item.done_at = sent_at + timedelta(minutes=50), sent_at + timedelta(minutes=55)
+    if done:
+        incident.closed_at = sent_at + timedelta(minutes=55)
+    session.flush()
 
 
 def _callbacks_made(session: Session, tenant: Tenant, now: datetime, actor: Actor) -> None:

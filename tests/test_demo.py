@@ -3,6 +3,7 @@ today, its categories and three days of calls through the intake — and a secon
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -150,3 +151,29 @@ def test_a_region_made_live_without_an_application_is_live_in_the_national_pipel
         stage = session.execute(region_stages().where(Tenant.id == pekalongan.id)).one().stage
         counts = stage_counts(session)
     assert stage == "live" and counts["live"] >= 1 and sum(counts.values()) == 514
+
+
+def test_the_burst_incidents_were_dispatched_the_old_ones_closed_by_their_reports(seeded, pekalongan):
+    from siaga112.tenants.calls.models import Incident
+    from siaga112.tenants.dispatch.models import Dispatch
+
+    database, *_ = seeded
+    now = datetime.now(timezone.utc)
+    with database.transaction(TenantContext(pekalongan.id)) as session:
+        incidents = session.scalars(select(Incident).where(Incident.tenant_id == pekalongan.id)).all()
+        dispatches = session.scalars(select(Dispatch).where(Dispatch.tenant_id == pekalongan.id)).all()
+        kinds = {d.id: d.agency.kind for d in dispatches}
+    assert incidents and dispatches
+    by_incident = defaultdict(list)
+    for item in dispatches:
+        by_incident[item.incident_id].append(item)
+    for incident in incidents:
+        mine = by_incident[incident.id]
+        assert mine, f"{incident.number} was not dispatched"
+        assert all(timedelta(0) < item.sent_at - incident.created_at < timedelta(minutes=5) for item in mine)
+        if incident.status == "closed":  # closed by its agencies' reports, not by hand
+            assert all(item.status == "done" and item.report_text for item in mine) and not incident.closed_reason
+            assert incident.created_at < now - timedelta(hours=6)
+        else:
+            assert incident.created_at > now - timedelta(hours=6, minutes=5)
+            assert all(item.status == ("acknowledged" if kinds[item.id] == "police" else "sent") for item in mine)

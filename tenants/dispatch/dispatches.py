@@ -18,7 +18,7 @@ from siaga112.platform.refusals import N_, Conflict, Forbidden, Invalid, NotFoun
 from siaga112.platform.tenancy.context import AgencyContext, TenantContext, current_context, temporarily
 from siaga112.platform.tenancy.models import Tenant
 from siaga112.tenants.calls.models import Incident
-from siaga112.tenants.categories.models import CategoryAgency
+from siaga112.tenants.categories.service import agencies_for
 from siaga112.tenants.directory.models import Agency
 
 from .models import Dispatch, DispatchPhoto, Escalation
@@ -41,13 +41,9 @@ def snapshot(dispatch: Dispatch) -> dict:
 
 def proposed_agencies(session: Session, tenant_id: uuid.UUID, incident: Incident) -> list[Agency]:
     """The active agencies the incident's category goes to (the operator may add or remove any)."""
-    if incident.category_id is None:
+    if incident.category is None:
         return []
-    return list(session.scalars(
-        select(Agency).join(CategoryAgency, (CategoryAgency.tenant_id == Agency.tenant_id)
-                            & (CategoryAgency.agency_id == Agency.id))
-        .where(Agency.tenant_id == tenant_id, Agency.active.is_(True), CategoryAgency.category_id == incident.category_id)
-        .order_by(Agency.name)))
+    return sorted(agencies_for(session, tenant_id, incident.category.code), key=lambda agency: agency.name)
 
 
 def dispatchable_agencies(session: Session, tenant_id: uuid.UUID) -> list[Agency]:
