@@ -96,3 +96,20 @@ def test_a_success_clears_only_its_own_address(app, database, tenants, address):
     fail(again, person.email, 1)
     expected = 302 if address == OFFICE else 429  # four old failures + one new lock OFFICE unless it was cleared
     assert post_sign_in(again, person.email, PASSWORD).status_code == expected
+
+
+def test_the_hourly_purge_forgets_failures_older_than_it_keeps_and_keeps_the_recent(database):
+    from datetime import datetime, timezone
+
+    from siaga112.platform.identity.jobs import purge_expired_identity
+    from siaga112.platform.identity.lockout import KEEP_FAILURES
+    from siaga112.platform.identity.models import SignInFailure
+
+    key = uuid.uuid4().hex
+    with database.transaction(PLATFORM) as session:
+        session.add_all([SignInFailure(email_key=key, address="old", at=datetime.now(timezone.utc) - KEEP_FAILURES * 2),
+                         SignInFailure(email_key=key, address="new")])
+    purge_expired_identity()  # the rq cron job itself, as the worker runs it
+    with database.transaction(PLATFORM) as session:
+        left = session.scalars(select(SignInFailure.address).where(SignInFailure.email_key == key)).all()
+    assert left == ["new"]

@@ -24,7 +24,7 @@ import math
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from .models import SignInFailure
@@ -107,7 +107,7 @@ def unlock(session: Session, key: str) -> int:
 
 
 def purge_old_failures(session: Session) -> int:
-    return session.execute(delete(SignInFailure).where(SignInFailure.at < text("now()") - KEEP_FAILURES)).rowcount
+    return session.execute(delete(SignInFailure).where(SignInFailure.at < func.now() - KEEP_FAILURES)).rowcount
 
 
 def troubled(session: Session, secret: str | bytes, emails, policy: Policy) -> set[str]:
