@@ -121,6 +121,9 @@ def test_a_webhook_address_must_be_https_and_only_the_admin_registers_one(web, r
     body = {"agency_id": str(region["agencies"]["police"]), "url": "http://polres.example.go.id/hook"}
     refused = web.post(api(region, "/agency-webhooks"), headers=headers(region, "admin"), json=body)
     assert refused.status_code == 422 and refused.json["errors"][0]["field"] == "json.url"
+    for inside in ("https://10.1.2.3/hook", "https://192.168.0.10/hook", "https://169.254.169.254/latest"):
+        body["url"] = inside  # an address of a private network (the cloud's metadata service among them)
+        assert web.post(api(region, "/agency-webhooks"), headers=headers(region, "admin"), json=body).status_code == 422
     body["url"] = "https://polres.example.go.id/hook"
     assert web.post(api(region, "/agency-webhooks"), headers=headers(region, "operator"), json=body).status_code == 403
     assert web.get(api(region, "/agency-webhooks"), headers=headers(region, "police")).status_code == 403

@@ -45,15 +45,25 @@ class WebhookFailed(RuntimeError):
 
 
 def check_url(url: str) -> str:
-    """https, or http to this machine (an agency's system tested beside the platform)."""
+    """https to a public address, or http to this machine (an agency's system tested beside the platform). An
+    address inside a private network is refused when it is written as one (a name that resolves into one is not
+    caught here: the egress NetworkPolicy is the real fence)."""
     url = (url or "").strip()
     parts = urlsplit(url)
-    if parts.scheme == "https" and parts.hostname:
+    if parts.scheme == "https" and parts.hostname and not _private(parts.hostname):
         return url
     if parts.scheme == "http" and parts.hostname and _loopback(parts.hostname):
         return url
-    raise Invalid(N_("The address must start with https:// (http:// only to this machine, for testing)."), "url",
-                  code="webhook_url")
+    raise Invalid(N_("The address must start with https:// and be reachable from the internet (http:// only to "
+                     "this machine, for testing)."), "url", code="webhook_url")
+
+
+def _private(host: str) -> bool:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host in LOOPBACK_HOSTS
+    return not address.is_global
 
 
 def _loopback(host: str) -> bool:
