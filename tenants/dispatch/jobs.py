@@ -5,17 +5,27 @@ from __future__ import annotations
 from siaga112.platform.jobs.queues import DEFAULT
 from siaga112.platform.tenancy.context import PLATFORM
 
-from .escalation import SWEEP_SECONDS
+from .escalation import SWEEP_BATCH, SWEEP_SECONDS
 
 
-def sweep_escalations() -> int:
-    """rq cron job: fire the escalation steps now due, in every region (see escalation.py)."""
+def sweep_escalations(budget: float = SWEEP_SECONDS) -> int:
+    """rq cron job: fire the escalation steps now due, in every region (see escalation.py), a batch per transaction
+    until none is left or `budget` seconds have gone (a backlog after an outage drains over a few sweeps, and the
+    next one starts on time); how many fired."""
+    import time
+
     from siaga112.platform.jobs.runtime import job_database, job_settings
 
     from . import service
 
-    with job_database().transaction(PLATFORM) as session:
-        return service.sweep(session, job_settings().public_url)
+    database, public_url = job_database(), job_settings().public_url
+    deadline, fired = time.monotonic() + budget, 0
+    while True:
+        with database.transaction(PLATFORM) as session:
+            batch = service.sweep(session, public_url, limit=SWEEP_BATCH)
+        fired += batch
+        if batch == 0 or time.monotonic() >= deadline:
+            return fired
 
 
 # (function, queue, seconds between runs): read by the composition root's `siaga112 cron`.

@@ -218,7 +218,7 @@ def save_policy(tenant):
 def _agency_page(status: int = 200, report_forms: dict | None = None):
     access, session = current_access(), request_session()
     dispatches = service.agency_dispatches(session, access.tenant.id, None)
-    incidents = {d.incident_id: service.incident_of(session, d) for d in dispatches}
+    incidents = service.incidents_of(session, access.tenant.id, dispatches)
     return _render("dispatch/agency.html", status, tenant=access.tenant, dispatches=dispatches, incidents=incidents,
                    act_form=ActForm(formdata=None), report_forms=report_forms or {},
                    report_form_blank=lambda: ReportForm(formdata=None),
@@ -336,7 +336,7 @@ def _board_section(session, tenant):
     waiting = service.unacknowledged(session, tenant.id)
     fired = service.escalations_of(session, tenant.id, [d.id for d in waiting])
     counts = {d.id: sum(1 for e in fired if e.dispatch_id == d.id and e.fired_at) for d in waiting}
-    incidents = {d.incident_id: service.incident_of(session, d) for d in waiting}
+    incidents = service.incidents_of(session, tenant.id, waiting)
     return Markup(render_template("dispatch/board_section.html", tenant=tenant, waiting=waiting, counts=counts,
                                   incidents=incidents))
 
