@@ -13,6 +13,7 @@ import sys
 
 import bench_coverage
 import calls
+import dispatch
 import onboarding
 import regions_api
 import regions_sync
@@ -27,6 +28,7 @@ BENCHES = {
     "onboarding": (onboarding, ["--repeats", "20"], ["--repeats", "3", "--tenants", "20", "--wrk-duration", "1"]),
     "calls": (calls, ["--duration", "10", "--rounds", "3", "--quiet-wait", "120"],
               ["--duration", "2", "--rounds", "1", "--calls", "20", "--quiet-wait", "0", "--round-quiet-wait", "0"]),
+    "dispatch": (dispatch, ["--repeats", "20"], ["--quick"]),
 }
 BENCH_TIMEOUT = 2 * 3600  # seconds; each bench bounds its own waits below this
 
