@@ -255,10 +255,12 @@ def _act(session, dispatch, action: str, actor):
         return 422, form if action == "report" else ReportForm(formdata=None)
     try:
         if action == "report":
-            if form.photo.data:
-                service.add_photo(session, dispatch, form.photo.data, actor)
+            # The step first: it releases the dispatch's pending escalations before anything takes the region's audit
+            # chain lock, the order the sweep takes them in (a photo audited first could deadlock with a sweep).
             service.act(session, dispatch, "report", {"text": form.text.data, "name": form.name.data}, actor,
                         public_url())
+            if form.photo.data:
+                service.add_photo(session, dispatch, form.photo.data, actor)
             flash(_("Report sent. Mark the dispatch done when your work is finished."))
         else:
             service.act(session, dispatch, action, {}, actor, public_url())
