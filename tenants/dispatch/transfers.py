@@ -47,14 +47,14 @@ class Neighbour:
 def neighbours(session: Session, tenant: Tenant) -> list[Neighbour]:
     """The other regions of the tenant's province, with their 112 status (a neighbour across a provincial border
     is named by its code)."""
-    regions = session.scalars(select(Region).where(Region.province_code == tenant.region.province_code,
-                                                   Region.code != tenant.region_code).order_by(Region.name)).all()
-    return [Neighbour(region.code, region.name, _status(session, region)) for region in regions]
+    rows = session.execute(select(Region, Tenant.status).outerjoin(Tenant, Tenant.region_code == Region.code)
+                           .where(Region.province_code == tenant.region.province_code,
+                                  Region.code != tenant.region_code).order_by(Region.name)).all()
+    return [Neighbour(region.code, region.name, _status(region, status)) for region, status in rows]
 
 
-def _status(session: Session, region: Region) -> str:
-    status = session.scalar(select(Tenant.status).where(Tenant.region_code == region.code))
-    return status or ("external" if region.external_112_since else "not_onboarded")
+def _status(region: Region, tenant_status: str | None) -> str:
+    return tenant_status or ("external" if region.external_112_since else "not_onboarded")
 
 
 def transfers_of(session: Session, tenant_id: uuid.UUID, incident_id: uuid.UUID) -> list[IncidentTransfer]:
@@ -107,7 +107,7 @@ def transfer(session: Session, tenant: Tenant, incident: Incident, region_code: 
 
 def _refer(session: Session, tenant: Tenant, incident: Incident, region: Region, note: str | None,
            actor: Actor) -> IncidentTransfer:
-    status = _status(session, region)
+    status = _status(region, session.scalar(select(Tenant.status).where(Tenant.region_code == region.code)))
     referred = IncidentTransfer(tenant_id=tenant.id, incident_id=incident.id, direction="out", kind="referred",
                                 peer_region_code=region.code, peer_112_status=status, note=note,
                                 created_by=actor.user_id)

@@ -183,8 +183,9 @@ def busy_ticks() -> int:
     return user + nice + system + irq + softirq + steal
 
 
-def process_ticks(procs: set[Proc]) -> int:
-    """User + system clock ticks of `procs` (those still running)."""
+def process_ticks(procs: set[Proc], columns: tuple[int, int] = (11, 12)) -> int:
+    """User + system clock ticks of `procs` (those still running); columns (13, 14): those of their children that
+    exited (cutime + cstime)."""
     total = 0
     for proc in procs:
         try:
@@ -193,7 +194,7 @@ def process_ticks(procs: set[Proc]) -> int:
             continue
         fields = raw[raw.rindex(")") + 2:].split()
         if int(fields[19]) == proc.start:
-            total += int(fields[11]) + int(fields[12])
+            total += int(fields[columns[0]]) + int(fields[columns[1]])
     return total
 
 

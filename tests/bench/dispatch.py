@@ -61,7 +61,7 @@ from pathlib import Path
 
 from bench_coverage import databases, timed
 from benchlib import (CLOCK_TICKS, LOOPBACK, SIAGA112, CpuMeter, emit, free_port, fresh_data_dir, log, machine,
-                      print_table, related_processes, siaga_env, stop_tree, tail, wait_for_quiet)
+                      print_table, process_ticks, related_processes, siaga_env, stop_tree, tail, wait_for_quiet)
 from onboarding import Statements
 from onboarding_data import Writer, create_tenants
 
@@ -420,16 +420,7 @@ def postgres_of(data_dir) -> set:
 
 def reaped_ticks(procs) -> int:
     """What the children of `procs` used and exited with (their parents' cutime + cstime), in clock ticks."""
-    total = 0
-    for proc in procs:
-        try:
-            raw = Path(f"/proc/{proc.pid}/stat").read_text()
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        fields = raw[raw.rindex(")") + 2:].split()
-        if int(fields[19]) == proc.start:
-            total += int(fields[13]) + int(fields[14])
-    return total
+    return process_ticks(procs, columns=(13, 14))
 
 
 class Meter(CpuMeter):
